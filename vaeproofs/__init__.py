@@ -1,0 +1,20 @@
+"""vaeproofs: is the Gaussian VAE objective well-posed when the decoder learns its variance?
+
+The package is layered (see README):
+
+- :mod:`vaeproofs.symbolic` — sympy derivations (never imports torch);
+- :mod:`vaeproofs.linear` — numpy float64 API for the linear-Gaussian VAE;
+- :mod:`vaeproofs.constructions` — explicit divergent parameter sequences (mpmath),
+  with torch networks in :mod:`vaeproofs.constructions.networks`;
+- :mod:`vaeproofs.numeric` — torch VAEs trained on real data;
+- :mod:`vaeproofs.strategies` and :mod:`vaeproofs.testing` — hypothesis strategies
+  and a checker for users' own VAE losses;
+- :mod:`vaeproofs.claims`, :mod:`vaeproofs.report`, :mod:`vaeproofs.cli` — the verdicts,
+  the report and the command line, which only compose the layers below.
+"""
+
+from vaeproofs.errors import EvidenceConflictError, InvalidArgumentError, VaeproofsError
+
+__version__ = "0.1.0"
+
+__all__ = ["EvidenceConflictError", "InvalidArgumentError", "VaeproofsError", "__version__"]

@@ -1,0 +1,64 @@
+"""The ``vaeproofs`` command line.
+
+Each sub-command lives in its own module of this package and provides
+``add_parser(subparsers)`` and ``run(args) -> int``.  Bad input ends with one line
+on standard error and exit code 2 (the argparse convention), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from vaeproofs.errors import VaeproofsError
+
+# Sub-command name -> module (imported lazily so `vaeproofs derive` never loads torch).
+_COMMANDS = {
+    "verify": "vaeproofs.cli.verify",
+    "train": "vaeproofs.cli.train",
+    "derive": "vaeproofs.cli.derive",
+}
+
+EXIT_USAGE = 2
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line: ``vaeproofs: error: ...``."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser(commands: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """Build the top-level parser with the given sub-commands (default: all)."""
+    parser = _OneLineParser(
+        prog="vaeproofs",
+        description="Decide, from computed evidence, whether the Gaussian VAE objective "
+        "with a learned decoder variance is well-posed.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_OneLineParser)
+    sub.required = True
+    for name in commands or _COMMANDS:
+        module = importlib.import_module(_COMMANDS[name])
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``vaeproofs`` script; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Build only the parser that is needed, so `derive` and `--help` stay light.
+    chosen = [argv[0]] if argv and argv[0] in _COMMANDS else None
+    parser = build_parser(chosen)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except VaeproofsError as exc:
+        print(f"vaeproofs {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
