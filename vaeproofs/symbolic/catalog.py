@@ -1,0 +1,61 @@
+"""The catalog of named derivations, for ``vaeproofs derive NAME`` and the report.
+
+Each entry maps a derivation's name to ``"module:function"``; the function takes no
+arguments and returns a :class:`~vaeproofs.symbolic.derivation.Derivation`.  Modules
+are imported only when a derivation is asked for, so listing the catalog is cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+from vaeproofs.errors import InvalidArgumentError
+from vaeproofs.symbolic.derivation import Derivation
+
+__all__ = ["CATALOG", "derive", "names"]
+
+CATALOG: dict[str, tuple[str, str]] = {
+    # name: ("module:function", one-line description)
+    "gaussian-kl": ("vaeproofs.symbolic.gaussian:derive_kl",
+                    "KL(N(m, s^2) || N(0, 1)) by integration, summed over a diagonal"),
+    "gaussian-expected-loglik": ("vaeproofs.symbolic.gaussian:derive_expected_log_density",
+                                 "E_q[log N(x | w z + b, sigma^2)] for Gaussian q"),
+    "linear-elbo": ("vaeproofs.symbolic.linear:derive_linear_elbo",
+                    "closed-form linear-Gaussian ELBO, exact marginal, posterior, gap = KL"),
+    "ppca": ("vaeproofs.symbolic.ppca:derive_ppca",
+             "probabilistic PCA maximum likelihood; the linear VAE attains it"),
+    "ppca-degenerate": ("vaeproofs.symbolic.ppca:derive_degenerate",
+                        "rank r <= k data: the supremum is +infinity, rate (D - r)/2"),
+    "answer2-tradeoff": ("vaeproofs.symbolic.tradeoff:derive_answer2",
+                         "the discussion's 1-D KL-versus-precision example, re-derived"),
+    "answer2-learnable-mean": ("vaeproofs.symbolic.tradeoff:derive_learnable_mean",
+                               "the same example with a learnable decoder mean a*z"),
+    "floor-cap": ("vaeproofs.symbolic.bounds:derive_floor_cap",
+                  "Gaussian density cap under a variance floor xi"),
+    "bernoulli-cap": ("vaeproofs.symbolic.bounds:derive_bernoulli_cap",
+                      "Bernoulli log-likelihood <= 0"),
+    "fixed-variance-beta": ("vaeproofs.symbolic.bounds:derive_fixed_variance_beta",
+                            "fixed variance = squared error + constants = beta-VAE, "
+                            "beta = 2 s0^2"),
+    "shared-variance": ("vaeproofs.symbolic.bounds:derive_shared_variance",
+                        "ELBO-optimal shared variance and the profiled objective"),
+}
+
+
+def names() -> list[str]:
+    """The names of all derivations, in catalog order."""
+    return list(CATALOG)
+
+
+def _resolve(name: str) -> Callable[[], Derivation]:
+    if name not in CATALOG:
+        raise InvalidArgumentError(
+            "name", f"unknown derivation {name!r}; valid names: {', '.join(CATALOG)}")
+    module_name, func_name = CATALOG[name][0].split(":")
+    return getattr(importlib.import_module(module_name), func_name)
+
+
+def derive(name: str) -> Derivation:
+    """Run the derivation called ``name`` and return it."""
+    return _resolve(name)()
