@@ -69,15 +69,18 @@ class Derivation:
             lines.extend(f"  - {s}" for s in self.sources)
         return "\n".join(lines).rstrip() + "\n"
 
-    def to_markdown(self) -> str:
-        """Render as Markdown with display LaTeX (``$$ ... $$``) from sympy's printer."""
-        out = [f"# {self.title}", ""]
+    def to_markdown(self, *, level: int = 1) -> str:
+        """Render as Markdown with display LaTeX (``$$ ... $$``) from sympy's printer.
+
+        ``level`` is the heading level of the title; sub-headings go one deeper.
+        """
+        out = [f"{'#' * level} {self.title}", ""]
         for i, st in enumerate(self.steps, 1):
             out.append(f"{i}. {st.text}")
             if st.expr is not None:
                 out.extend(["", f"   $$ {sp.latex(st.expr)} $$", ""])
         if self.sources:
-            out.extend(["", "## Sources", ""])
+            out.extend(["", f"{'#' * (level + 1)} Sources", ""])
             out.extend(f"- {s}" for s in self.sources)
         return "\n".join(out).rstrip() + "\n"
 

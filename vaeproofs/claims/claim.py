@@ -1,0 +1,117 @@
+"""A claim under test and the record of its evaluation."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from vaeproofs.claims.verdict import Evidence, Verdict, decide, describe_conditions
+
+if TYPE_CHECKING:
+    from vaeproofs.claims.context import EvidenceContext
+
+__all__ = ["Claim", "ClaimResult", "evaluate"]
+
+Gatherer = Callable[["EvidenceContext"], Sequence[Evidence]]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A claim from THEORY.md section 2, with the computations that decide it.
+
+    Attributes:
+        id: the stable id, exactly as in THEORY.md (e.g. ``"answer2.critical-point"``).
+        statement: the claim in the project's own paraphrase.
+        source: who made the claim and what they cite.
+        scope: the setting the statement is about; evidence under this condition
+            decides the verdict (see :mod:`vaeproofs.claims.verdict`).
+        gatherers: functions of the shared context returning evidence.
+    """
+
+    id: str
+    statement: str
+    source: str
+    scope: str
+    gatherers: tuple[Gatherer, ...]
+
+
+@dataclass
+class ClaimResult:
+    """The outcome of evaluating one claim."""
+
+    id: str
+    statement: str
+    source: str
+    scope: str
+    verdict: Verdict
+    conditions: str
+    evidence: list[Evidence]
+    elapsed_s: float
+    conflicts: list[Evidence] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def decided(self) -> bool:
+        """True when the verdict is ``holds`` or ``fails`` and nothing errored."""
+        return self.verdict in ("holds", "fails") and not self.errors
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form written by ``vaeproofs verify --json``."""
+        return {
+            "id": self.id,
+            "statement": self.statement,
+            "source": self.source,
+            "scope": self.scope,
+            "verdict": self.verdict,
+            "conditions": self.conditions,
+            "elapsed_s": round(self.elapsed_s, 3),
+            "errors": self.errors,
+            "evidence": [
+                {
+                    "kind": e.kind,
+                    "summary": e.summary,
+                    "passed": e.passed,
+                    "supports": e.supports,
+                    "condition": e.condition,
+                    "figures": list(e.figures),
+                    "data": e.data,
+                }
+                for e in self.evidence
+            ],
+        }
+
+
+def evaluate(claim: Claim, context: EvidenceContext) -> ClaimResult:
+    """Run every gatherer of ``claim`` and compute its verdict.
+
+    A gatherer that raises does not stop the others: its error is recorded, and the
+    claim cannot be ``decided`` (the command line then exits non-zero).
+    """
+    start = time.perf_counter()
+    evidence: list[Evidence] = []
+    errors: list[str] = []
+    for gather in claim.gatherers:
+        try:
+            evidence.extend(gather(context))
+        except Exception as exc:  # recorded as an outcome, not lost
+            last = traceback.extract_tb(exc.__traceback__)[-1]
+            errors.append(f"{gather.__name__}: {type(exc).__name__}: {exc} "
+                          f"({last.filename.rsplit('/', 1)[-1]}:{last.lineno})")
+    verdict, conflicts = decide(claim.scope, evidence)
+    if errors and verdict in ("holds", "fails"):
+        verdict = "undecided"
+    return ClaimResult(
+        id=claim.id,
+        statement=claim.statement,
+        source=claim.source,
+        scope=claim.scope,
+        verdict=verdict,
+        conditions=describe_conditions(claim.scope, verdict, evidence),
+        evidence=evidence,
+        elapsed_s=time.perf_counter() - start,
+        conflicts=conflicts,
+        errors=errors,
+    )

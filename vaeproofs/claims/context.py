@@ -1,0 +1,84 @@
+"""The shared, cached computations that claims draw their evidence from.
+
+Several claims rest on the same expensive computation (a training suite, the
+construction sequences, a sympy derivation).  :class:`EvidenceContext` runs each
+of them at most once per ``vaeproofs verify`` and hands the cached result to every
+claim that asks.  It imports the heavy layers (torch, mpmath constructions) only
+when a claim first needs them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from vaeproofs.symbolic.derivation import Derivation
+
+__all__ = ["EvidenceContext"]
+
+
+class EvidenceContext:
+    """Lazily computed, cached evidence sources.
+
+    Args:
+        quick: use the reduced settings (fewer parameter values, shorter training)
+            that keep ``vaeproofs verify --quick`` under 30 seconds.
+        progress: show progress bars for long computations.
+    """
+
+    def __init__(self, *, quick: bool = False, progress: bool = False) -> None:
+        self.quick = quick
+        self.progress = progress
+        self._cache: dict[str, Any] = {}
+        self.timings: dict[str, float] = {}
+
+    def _cached(self, key: str, compute: Callable[[], Any]) -> Any:
+        if key not in self._cache:
+            start = time.perf_counter()
+            self._cache[key] = compute()
+            self.timings[key] = time.perf_counter() - start
+        return self._cache[key]
+
+    # -- symbolic ---------------------------------------------------------------
+    def derivation(self, name: str) -> Derivation:
+        """The catalog derivation ``name`` (see :mod:`vaeproofs.symbolic.catalog`)."""
+        from vaeproofs.symbolic import catalog
+
+        return self._cached(f"derivation:{name}", lambda: catalog.derive(name))
+
+    def derivations(self) -> list[Derivation]:
+        """Every derivation that has been computed so far, in catalog order."""
+        from vaeproofs.symbolic import catalog
+
+        return [self._cache[f"derivation:{n}"] for n in catalog.names()
+                if f"derivation:{n}" in self._cache]
+
+    # -- high precision ---------------------------------------------------------
+    def constructions(self) -> dict[str, dict[str, Any]]:
+        """The evaluated construction rows (see :func:`vaeproofs.constructions.run_all`)."""
+        from vaeproofs import constructions
+
+        def compute() -> dict[str, dict[str, Any]]:
+            rows = constructions.run_all(quick=self.quick)
+            return {row["name"]: row for row in rows}
+
+        return self._cached("constructions", compute)
+
+    def construction(self, name: str) -> dict[str, Any]:
+        """One evaluated construction row, by name."""
+        return self.constructions()[name]
+
+    # -- numeric ----------------------------------------------------------------
+    def training(self) -> dict[str, Any]:
+        """The confirming training suite's results, keyed by run name."""
+        from vaeproofs import numeric
+
+        def compute() -> dict[str, Any]:
+            results = {}
+            for config in numeric.confirming_suite(quick=self.quick):
+                result = numeric.train(config, progress=self.progress)
+                results[config.name] = result
+            return results
+
+        return self._cached("training", compute)

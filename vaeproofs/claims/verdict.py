@@ -1,0 +1,95 @@
+"""Evidence records and the rule that turns them into a verdict.
+
+Conventions
+-----------
+Every piece of evidence is judged against the claim's statement *under one
+condition* (e.g. "identity decoder mean, one point x = 0" or "flexible decoder with
+a learned per-pixel variance").  ``supports`` is ``True`` when the computation
+agrees with the statement under that condition, ``False`` when it contradicts it,
+and ``None`` when it is informative only (e.g. a training run too short to show
+the effect either way).
+
+The verdict is computed, never stated:
+
+- evidence under the claim's own *scope* (the setting the claim is about) decides:
+  ``holds`` if all of it supports, ``fails`` if all of it contradicts;
+- if evidence under the scope disagrees with itself, the claim is ``conflict`` and
+  :func:`decide` records the conflicting items (the CLI then exits non-zero);
+- evidence under other conditions does not change the verdict but is summarised
+  in the ``conditions`` text ("holds for ...; fails for ...").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = ["Evidence", "Verdict", "decide", "describe_conditions"]
+
+Kind = Literal["symbolic", "high-precision", "numeric"]
+Verdict = Literal["holds", "fails", "conflict", "undecided"]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One computed piece of evidence for or against a claim.
+
+    Attributes:
+        kind: ``"symbolic"`` (sympy), ``"high-precision"`` (mpmath constructions) or
+            ``"numeric"`` (torch / numpy float computations, training runs).
+        summary: one or two sentences with the computed numbers.
+        supports: see the module docstring.
+        condition: the setting this evidence speaks about.
+        figures: names of figures (keys of the report's figure set) it refers to.
+        data: the raw numbers behind the summary (JSON-serialisable).
+    """
+
+    kind: Kind
+    summary: str
+    supports: bool | None
+    condition: str
+    figures: tuple[str, ...] = ()
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        """``True`` when the evidence supports the statement (``None`` counts as not)."""
+        return self.supports is True
+
+
+def decide(scope: str, evidence: Sequence[Evidence]) -> tuple[Verdict, list[Evidence]]:
+    """Return the verdict for a claim with the given scope, and any conflicting items.
+
+    Only evidence whose ``condition`` equals ``scope`` and whose ``supports`` is not
+    ``None`` votes.  No vote gives ``"undecided"``.
+    """
+    votes = [e for e in evidence if e.condition == scope and e.supports is not None]
+    if not votes:
+        return "undecided", []
+    if all(e.supports for e in votes):
+        return "holds", []
+    if not any(e.supports for e in votes):
+        return "fails", []
+    return "conflict", votes
+
+
+def describe_conditions(scope: str, verdict: Verdict, evidence: Sequence[Evidence]) -> str:
+    """Summarise, from the evidence, under which conditions the statement holds or fails."""
+    holds: list[str] = []
+    fails: list[str] = []
+    for e in evidence:
+        if e.supports is None:
+            continue
+        bucket = holds if e.supports else fails
+        if e.condition not in bucket:
+            bucket.append(e.condition)
+    parts = []
+    if holds:
+        parts.append("holds for " + "; ".join(holds))
+    if fails:
+        parts.append("fails for " + "; ".join(fails))
+    text = "; ".join(parts) if parts else "no decisive evidence"
+    if verdict == "conflict":
+        text = f"CONFLICT under '{scope}': the evidence disagrees. " + text
+    return text[:1].upper() + text[1:] + "."
