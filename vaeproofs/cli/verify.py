@@ -1,0 +1,150 @@
+"""``vaeproofs verify``: decide every claim from computed evidence; print, JSON, report.
+
+Exit codes: 0 when every claim was decided (``holds`` or ``fails``); 1 when the
+evidence for some claim contradicts itself (``conflict``); 3 when some claim could
+not be decided (an evidence computation failed or gave no decisive result);
+2 for bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from vaeproofs.errors import InvalidArgumentError
+
+if TYPE_CHECKING:
+    from vaeproofs.claims.claim import ClaimResult
+
+EXIT_CONFLICT = 1
+EXIT_UNDECIDED = 3
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register the ``verify`` sub-command."""
+    p = subparsers.add_parser(
+        "verify",
+        help="decide every claim from computed evidence and write a report",
+        description="Decide every claim of the VAE well-posedness discussion from symbolic, "
+        "high-precision and numeric evidence. Prints a table; optionally writes JSON and "
+        "a Markdown + self-contained HTML report.",
+    )
+    p.add_argument("--quick", action="store_true",
+                   help="reduced settings (shorter training, fewer parameter values): "
+                   "under 30 s on a 2-core CPU")
+    p.add_argument("--only", metavar="ID", action="append",
+                   help="decide only this claim (repeatable); ids as in THEORY.md section 2")
+    p.add_argument("--json", metavar="PATH", type=Path,
+                   help="write the verdicts and evidence as JSON to PATH")
+    p.add_argument("--report", metavar="DIR", type=Path,
+                   help="write DIR/report.md, DIR/report.html and DIR/figures/*.png")
+    p.add_argument("--no-progress", action="store_true", help="don't show progress bars")
+    p.set_defaults(run=run)
+
+
+def _versions() -> dict[str, str]:
+    import mpmath
+    import numpy
+    import sympy
+
+    import vaeproofs
+
+    versions = {"python": platform.python_version(), "vaeproofs": vaeproofs.__version__,
+                "sympy": sympy.__version__, "mpmath": mpmath.__version__,
+                "numpy": numpy.__version__}
+    if "torch" in sys.modules:
+        versions["torch"] = sys.modules["torch"].__version__
+    return versions
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _evidence_summary(result: ClaimResult) -> str:
+    kinds = {"symbolic": "sym", "high-precision": "hp", "numeric": "num"}
+    by_kind: dict[str, int] = {}
+    for e in result.evidence:
+        by_kind[kinds[e.kind]] = by_kind.get(kinds[e.kind], 0) + 1
+    pro = sum(e.supports is True for e in result.evidence)
+    con = sum(e.supports is False for e in result.evidence)
+    counts = ", ".join(f"{n} {k}" for k, n in by_kind.items())
+    text = f"{counts}; {pro} for, {con} against"
+    if result.errors:
+        text += f"; {len(result.errors)} error(s)"
+    return text
+
+
+def run(args: argparse.Namespace) -> int:
+    """Decide the claims, print the table, write the outputs; return the exit code."""
+    from vaeproofs.claims import CLAIMS, EvidenceContext, evaluate
+    from vaeproofs.report import ReportDocument, render_html, render_markdown
+    from vaeproofs.report.figures import build_figures
+
+    claims = list(CLAIMS)
+    if args.only:
+        known = {c.id for c in claims}
+        for cid in args.only:
+            if cid not in known:
+                raise InvalidArgumentError(
+                    "--only", f"unknown claim id {cid!r}; valid ids: {', '.join(sorted(known))}")
+        claims = [c for c in claims if c.id in args.only]
+
+    progress = not args.no_progress and sys.stderr.isatty()
+    context = EvidenceContext(quick=args.quick, progress=progress)
+    start = time.perf_counter()
+    width = max(len(c.id) for c in claims)
+    print(f"{'claim':<{width}}  {'verdict':<9}  {'time':>6}  evidence")
+    results = []
+    for i, claim in enumerate(claims, 1):
+        print(f"[{i}/{len(claims)}] deciding {claim.id} ...", file=sys.stderr, flush=True)
+        result = evaluate(claim, context)
+        results.append(result)
+        print(f"{result.id:<{width}}  {result.verdict:<9}  {result.elapsed_s:5.1f}s  "
+              f"{_evidence_summary(result)}", flush=True)
+        for err in result.errors:
+            print(f"    error: {err}", flush=True)
+
+    doc = ReportDocument(results=results, derivations=context.derivations(),
+                         elapsed_s=0.0, versions=_versions(), quick=args.quick)
+    if args.report is not None:
+        figures, captions = build_figures(context, results)
+        doc.figures, doc.captions = figures, captions
+    doc.elapsed_s = time.perf_counter() - start
+
+    if args.json is not None:
+        _write_atomic(args.json, json.dumps(doc.to_json(), indent=2).encode("utf-8"))
+    if args.report is not None:
+        for name, png in doc.figures.items():
+            _write_atomic(args.report / "figures" / f"{name}.png", png)
+        _write_atomic(args.report / "report.md", render_markdown(doc).encode("utf-8"))
+        _write_atomic(args.report / "report.html", render_html(doc).encode("utf-8"))
+
+    n_decided = sum(r.decided for r in results)
+    print(f"\n{n_decided}/{len(results)} claims decided in {doc.elapsed_s:.1f} s: "
+          f"{sum(r.verdict == 'holds' for r in results)} hold, "
+          f"{sum(r.verdict == 'fails' for r in results)} fail.")
+    if args.report is not None:
+        print(f"report: {args.report / 'report.html'}")
+    if any(r.verdict == "conflict" for r in results):
+        for r in results:
+            if r.verdict == "conflict":
+                print(f"vaeproofs verify: evidence for {r.id} contradicts itself: {r.conditions}",
+                      file=sys.stderr)
+        return EXIT_CONFLICT
+    return 0 if n_decided == len(results) else EXIT_UNDECIDED
