@@ -281,9 +281,9 @@ def derive_answer2() -> Derivation:
     coeffs = sp.Poly(sp.expand(num), tau).coeffs()
     some_c = sp.solve(coeffs, _C_REAL, dict=True)
     d.step("A constant c making them agree for every τ must zero every coefficient (in τ) "
-           "of the numerator of s*² − s*_answer²; the coefficients, then sympy's solutions "
-           "for c:", sp.Tuple(*coeffs))
-    d.step("", sp.FiniteSet(*[sol[_C_REAL] for sol in some_c]))
+           "of the numerator of s*² − s*_answer²; the coefficients are", sp.Tuple(*coeffs))
+    d.step("and sympy's solutions for c (empty: no such c):",
+           sp.FiniteSet(*[sol[_C_REAL] for sol in some_c]))
     lam_prime_implied = (implied_c * tau - _HALF)
     flipped = sp.simplify(s_star - (-2 * lam_prime_implied) ** (-_HALF))
     d.step("With the implied λ = c_implied τ, λ' < 0 and the derived s* is "
