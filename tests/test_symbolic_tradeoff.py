@@ -113,6 +113,14 @@ def test_agreement_precision_solves_the_equation(d2):
         tv = t_agree.subs(c, cval)
         assert sp.simplify(s_star.subs(tau, tv) - ans.subs(lam, cval * tv)) == 0
     assert sp.simplify(s_star.subs(tau, 3) - ans.subs(lam, 3)) != 0
+    (l_agree,) = d2.results["answer_agreement_lambdas"]
+    assert sp.simplify(l_agree - c * t_agree) == 0
+    # With the implied c (lambda = c tau matching the derived s^2 term), 2 lambda' < 0
+    # for every tau > 0, so the answer's formula is never real there.
+    c_imp = d2.results["implied_proportionality_constant"]
+    for tv in (sp.Rational(1, 10), sp.Integer(1), sp.Integer(50)):
+        assert 2 * (c_imp * tv - sp.Rational(1, 2)) < 0
+    assert d2.facts["critical_point_matches_answer_with_implied_c_anywhere"] is False
 
 
 def test_learnable_mean_identity_case_and_tightness(dl):

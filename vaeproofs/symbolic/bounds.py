@@ -275,7 +275,7 @@ def derive_fixed_variance_beta() -> Derivation:
     facts:
         ``concrete_D_matches`` (bool);
         ``beta`` (sympy): ratio of the KL coefficient to the R coefficient in
-        ``scaled``, 2*s0**2;
+        ``results['scaled']``, 2*s0**2;
         ``constant_free_of_model`` (bool): the constant holds no R or KL;
         ``constant_matches`` (bool): the constant equals D s0^2 log(2 pi s0^2);
         ``s0_squared_for_plain_squared_error`` (sympy): s0^2 at which -ELBO is

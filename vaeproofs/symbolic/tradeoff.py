@@ -132,7 +132,10 @@ def derive_answer2() -> Derivation:
         ``implied_proportionality_constant``: the c in lambda = c tau that makes the
         answer's lambda s^2 equal the derived s^2 term;
         ``answer_agreement_precisions``: the tau > 0 at which the derived s* equals
-        the answer's formula with lambda = c tau (c > 0 a symbol);
+        the answer's formula with lambda = c tau (c > 0 a symbol), a list;
+        ``answer_agreement_lambdas``: the same as values of lambda = c tau;
+        ``answer_agreement_precisions_implied_c``: the set of tau > 0 where they agree
+        when c is the implied constant (sympy solveset);
         ``answer_objective_critical_point``, ``answer_objective_critical_condition``:
         the positive critical point of the answer's first line and where it is real;
         ``answer_rewritten_second_derivative_at_answer_s_star``;
@@ -149,6 +152,8 @@ def derive_answer2() -> Derivation:
         with lambda = c tau identically in tau (c > 0 a free symbol);
         ``critical_point_matches_answer_for_some_c`` (bool): some constant c makes them
         agree for every tau;
+        ``critical_point_matches_answer_with_implied_c_anywhere`` (bool): with the
+        implied c, some tau > 0 makes them equal;
         ``critical_point_matches_with_implied_c_flipped_sign`` (bool): derived s*
         equals (-2 lambda')^(-1/2) with lambda = (implied c) * tau;
         ``critical_point_exists_for_all_precisions`` (bool): s* is real and positive
@@ -275,6 +280,13 @@ def derive_answer2() -> Derivation:
     d.step("With λ = c τ (c > 0), derived s* and the answer's formula agree only at "
            "the precision(s) τ in (sympy solve of s*² = s*_answer²; real and positive only "
            "when c > 1/2):", sp.FiniteSet(*agree_taus))
+    agree_lams = [sp.simplify(c * t) for t in agree_taus]
+    d.step("equivalently at λ = c τ:", sp.FiniteSet(*agree_lams))
+    implied_agree = sp.solveset(
+        sp.together(s_star**2 - answer_s_star.subs(lam, implied_c * tau) ** 2), tau,
+        sp.Interval.open(0, sp.oo))
+    d.step("With the implied c (λ = c_implied τ) the answer's formula is never real, and "
+           "the precisions τ > 0 where it equals the derived s* are", implied_agree)
     # Some constant c making them agree for every tau: all coefficients (in tau) of the
     # numerator of s*^2 - answer^2 must vanish.
     num = sp.numer(sp.together(s_star**2 - answer_s_star.subs(lam, _C_REAL * tau) ** 2))
@@ -323,7 +335,8 @@ def derive_answer2() -> Derivation:
         answer_objective=answer_line1, answer_objective_rewritten=answer_line2,
         answer_rewrite_difference=rewrite_diff, answer_s_star=answer_s_star,
         implied_proportionality_constant=implied_c,
-        answer_agreement_precisions=agree_taus,
+        answer_agreement_precisions=agree_taus, answer_agreement_lambdas=agree_lams,
+        answer_agreement_precisions_implied_c=implied_agree,
         answer_objective_critical_point=line1_root,
         answer_objective_critical_condition=line1_cond,
         answer_rewritten_second_derivative_at_answer_s_star=line2_second,
@@ -336,6 +349,8 @@ def derive_answer2() -> Derivation:
         answer_rewrite_consistent=bool(rewrite_diff == 0),
         critical_point_matches_answer=bool(matches_identically),
         critical_point_matches_answer_for_some_c=bool(some_c),
+        critical_point_matches_answer_with_implied_c_anywhere=(
+            implied_agree != sp.S.EmptySet),
         critical_point_matches_with_implied_c_flipped_sign=bool(flipped == 0),
         critical_point_exists_for_all_precisions=bool(exists_all),
         critical_point_is_maximum=bool(second.is_negative),
