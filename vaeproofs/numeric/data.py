@@ -1,0 +1,182 @@
+"""Data sets for the numeric experiments: sklearn's digits, a known manifold, users' arrays.
+
+Every loader returns a :class:`Dataset`: a float64 train/test split of shape (N, D),
+made with a seeded numpy generator, so the same ``seed`` always gives the same split.
+
+Scales (decided by the lead, stated once here):
+
+- digits (8 x 8 images, D = 64, integer values 0..16, shipped inside scikit-learn, no
+  download): ``x / 16`` in [0, 1]; **dequantised**: ``(x + u) / 17`` with
+  u ~ U(0, 1) drawn once per pixel of every image (static dequantisation: the noise is
+  part of the data set, not redrawn during training), which makes the data continuous
+  in (0, 1) and removes the constant pixels; **binarised**: ``1[x / 16 > 0.5]``.
+- manifold: ``x = 1/2 + 0.4 sin(A u + b)`` with latent coordinates u ~ U(-1, 1)^r and a
+  fixed random A (D x r), b (D): points lie exactly on an r-dimensional smooth manifold
+  in (0.1, 0.9)^D.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from vaeproofs.errors import InvalidArgumentError
+from vaeproofs.validation import as_float_array, check_int_range
+
+__all__ = [
+    "DIGITS_LEVELS",
+    "Dataset",
+    "binarize",
+    "constant_pixels",
+    "digits_dataset",
+    "from_array",
+    "load_npy",
+    "manifold_dataset",
+    "split",
+]
+
+#: The digits pixels take the integer values 0..DIGITS_LEVELS - 1.
+DIGITS_LEVELS = 17
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A train/test split; ``train`` and ``test`` are float64 arrays of shape (N, D)."""
+
+    name: str
+    train: NDArray[np.float64]
+    test: NDArray[np.float64]
+    description: str = ""
+
+    @property
+    def dim(self) -> int:
+        """D, the number of pixels (features) per point."""
+        return int(self.train.shape[1])
+
+
+def split(x: NDArray[np.float64], *, test_fraction: float, seed: int
+          ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Shuffle the rows with ``numpy.random.default_rng(seed)`` and split off a test part.
+
+    The test part has ``max(1, round(test_fraction * N))`` rows; at least one row is
+    left for training.  ``0 < test_fraction < 1``.
+    """
+    if not 0.0 < test_fraction < 1.0:
+        raise InvalidArgumentError("test_fraction", f"must be in (0, 1), got {test_fraction}")
+    n = x.shape[0]
+    if n < 2:
+        raise InvalidArgumentError("data", f"needs at least 2 points to split, got {n}")
+    n_test = min(max(1, round(test_fraction * n)), n - 1)
+    order = np.random.default_rng(seed).permutation(n)
+    return x[order[n_test:]], x[order[:n_test]]
+
+
+def binarize(x: NDArray[np.float64], threshold: float = 0.5) -> NDArray[np.float64]:
+    """``1.0`` where ``x > threshold``, else ``0.0``."""
+    return (x > threshold).astype(np.float64)
+
+
+def constant_pixels(x: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Mask of the pixels that take one single value across the rows of ``x``."""
+    return np.all(x == x[:1], axis=0)
+
+
+@functools.lru_cache(maxsize=1)
+def _digits_pixels() -> NDArray[np.float64]:
+    """The 1797 x 64 digits pixels (integers 0..16), read once per process.
+
+    scikit-learn ships them as ``sklearn/datasets/data/digits.csv.gz`` (64 pixel
+    columns and the label).  Reading that file directly avoids importing
+    ``sklearn.datasets`` (about 1.7 s); if the file is not where this version keeps
+    it, :func:`sklearn.datasets.load_digits` is used.  The array is read-only.
+    """
+    spec = importlib.util.find_spec("sklearn")
+    path = (Path(spec.origin).parent / "datasets" / "data" / "digits.csv.gz"
+            if spec is not None and spec.origin else None)
+    pixels: NDArray[np.float64] | None = None
+    if path is not None and path.is_file():
+        with gzip.open(path, "rt") as fh:
+            table = np.loadtxt(fh, delimiter=",", dtype=np.float64)
+        if table.shape == (1797, 65):
+            pixels = table[:, :64]
+    if pixels is None:
+        from sklearn.datasets import load_digits
+
+        pixels = np.asarray(load_digits().data, dtype=np.float64)
+    pixels = np.ascontiguousarray(pixels)
+    pixels.setflags(write=False)
+    return pixels
+
+
+def digits_dataset(*, test_fraction: float = 0.2, dequantize: bool = False,
+                   binarized: bool = False, seed: int = 0) -> Dataset:
+    """sklearn's digits (1797 points, D = 64) scaled as stated in the module docstring.
+
+    The split and the dequantisation noise both come from ``seed``.
+    """
+    if dequantize and binarized:
+        raise InvalidArgumentError("binarize", "cannot be combined with dequantize")
+    raw = _digits_pixels()
+    rng = np.random.default_rng([seed, 1])
+    if dequantize:
+        x = (raw + rng.random(raw.shape)) / DIGITS_LEVELS
+        how = "(x + u)/17, u ~ U(0,1) (static dequantisation)"
+    else:
+        x = raw / (DIGITS_LEVELS - 1)
+        how = "x/16"
+    if binarized:
+        x = binarize(x)
+        how = "1[x/16 > 0.5]"
+    train, test = split(x, test_fraction=test_fraction, seed=seed)
+    return Dataset("digits", train, test, f"sklearn digits, 8x8, scaled {how}")
+
+
+def manifold_dataset(*, n_points: int = 2000, data_dim: int = 64, manifold_dim: int = 2,
+                     test_fraction: float = 0.2, seed: int = 0) -> Dataset:
+    """Points on a known smooth r-dimensional manifold in R^D (see the module docstring)."""
+    check_int_range("n_points", n_points, low=2, high=10**7)
+    check_int_range("data_dim", data_dim, low=1, high=10**5)
+    check_int_range("manifold_dim", manifold_dim, low=1, high=data_dim)
+    rng = np.random.default_rng([seed, 2])
+    a = rng.normal(0.0, 2.0, size=(data_dim, manifold_dim))
+    b = rng.uniform(0.0, 2.0 * np.pi, size=data_dim)
+    u = rng.uniform(-1.0, 1.0, size=(n_points, manifold_dim))
+    x = 0.5 + 0.4 * np.sin(u @ a.T + b)
+    train, test = split(x, test_fraction=test_fraction, seed=seed)
+    return Dataset("manifold", train, test,
+                   f"{manifold_dim}-dimensional manifold x = 1/2 + 0.4 sin(A u + b) in "
+                   f"R^{data_dim}")
+
+
+def from_array(x: ArrayLike, *, test_fraction: float = 0.2, seed: int = 0,
+               name: str = "array", binarized: bool = False) -> Dataset:
+    """A user's array of shape (N, D), N >= 2, finite, split into train and test."""
+    arr = as_float_array("data", x)
+    if arr.ndim != 2 or arr.shape[0] < 2 or arr.shape[1] < 1:
+        raise InvalidArgumentError(
+            "data", f"must have shape (N, D) with N >= 2 and D >= 1, got {arr.shape}")
+    if binarized:
+        arr = binarize(arr)
+    train, test = split(arr, test_fraction=test_fraction, seed=seed)
+    return Dataset(name, train, test, f"user array {arr.shape}")
+
+
+def load_npy(path: str | Path, *, test_fraction: float = 0.2, seed: int = 0,
+             binarized: bool = False) -> Dataset:
+    """Load an (N, D) array from a ``.npy`` file (no pickles) and split it."""
+    p = Path(path)
+    if p.suffix != ".npy":
+        raise InvalidArgumentError(
+            "data", f"must be 'digits', 'manifold' or a path to a .npy file, got {str(path)!r}")
+    try:
+        arr = np.load(p, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise InvalidArgumentError("data", f"cannot read {str(p)!r}: {exc}") from exc
+    return from_array(arr, test_fraction=test_fraction, seed=seed, name=p.name,
+                      binarized=binarized)
