@@ -76,9 +76,9 @@ class EvidenceContext:
 
         def compute() -> dict[str, Any]:
             results = {}
-            for config in numeric.confirming_suite(quick=self.quick):
+            for i, config in enumerate(numeric.confirming_suite(quick=self.quick)):
                 result = numeric.train(config, progress=self.progress)
-                results[config.name] = result
+                results[config.label or f"{i}:{config.likelihood}"] = result
             return results
 
         return self._cached("training", compute)

@@ -174,3 +174,27 @@ def squared_error_is_fixed_gaussian(ctx: EvidenceContext) -> list[Evidence]:
                  f"squared error corresponds to s0^2 = {f['s0_squared_for_plain_mean_squared_error']}.",
                  identity_plain, "plain (unhalved) squared error + KL read as identity covariance"),
     ]
+
+
+def ppca_degenerate(ctx: EvidenceContext) -> list[Evidence]:
+    """Linear decoder, rank r <= k data: the supremum is +oo (pPCA with sigma^2 -> 0)."""
+    d = ctx.derivation("ppca-degenerate")
+    f, r = d.facts, d.results
+    unbounded = bool(f["degenerate_sup_infinite"])
+    summary = (
+        f"For data whose sample covariance has rank r <= k, the linear model can match the "
+        f"data subspace and send sigma^2 -> 0: the log-likelihood (= the tight ELBO) behaves "
+        f"like {r['degenerate_rate']} and its supremum is infinite: {unbounded}.")
+    return [Evidence("symbolic", summary, unbounded, LINEAR_SHARED)]
+
+
+def ppca_attained(ctx: EvidenceContext) -> list[Evidence]:
+    """Rank > k data: pPCA's maximum is finite and the linear VAE attains it (tight ELBO)."""
+    d = ctx.derivation("ppca")
+    f = d.facts
+    keys = [k for k in ("ml_solution_stationary", "lmax_matches_tipping_bishop",
+                        "vae_attains_lmax", "elbo_tight_at_optimum") if k in f]
+    ok = bool(keys) and all(bool(f[k]) for k in keys)
+    summary = ("pPCA (Tipping & Bishop 1999) with sigma^2_ML = mean of the D - k smallest "
+               "eigenvalues > 0 when rank > k: " + ", ".join(f"{k}: {f[k]}" for k in keys) + ".")
+    return [Evidence("symbolic", summary, ok, LINEAR_SHARED)]

@@ -111,25 +111,28 @@ def run(args: argparse.Namespace) -> int:
     width = max(len(c.id) for c in claims)
     print(f"{'claim':<{width}}  {'verdict':<9}  {'time':>6}  evidence")
     results = []
+    live = sys.stderr.isatty()
     for i, claim in enumerate(claims, 1):
-        print(f"[{i}/{len(claims)}] deciding {claim.id} ...", file=sys.stderr, flush=True)
+        status = f"[{i}/{len(claims)}] deciding {claim.id} ..."
+        print(f"\r{status}" if live else status, end="" if live else "\n", file=sys.stderr,
+              flush=True)
         result = evaluate(claim, context)
         results.append(result)
+        if live:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
         print(f"{result.id:<{width}}  {result.verdict:<9}  {result.elapsed_s:5.1f}s  "
               f"{_evidence_summary(result)}", flush=True)
         for err in result.errors:
             print(f"    error: {err}", flush=True)
 
     doc = ReportDocument(results=results, derivations=context.derivations(),
-                         elapsed_s=0.0, versions=_versions(), quick=args.quick)
-    if args.report is not None:
-        figures, captions = build_figures(context, results)
-        doc.figures, doc.captions = figures, captions
-    doc.elapsed_s = time.perf_counter() - start
-
+                         elapsed_s=time.perf_counter() - start, versions=_versions(),
+                         quick=args.quick)
+    # The verdicts are written first, so a failure while drawing cannot lose them.
     if args.json is not None:
         _write_atomic(args.json, json.dumps(doc.to_json(), indent=2).encode("utf-8"))
     if args.report is not None:
+        doc.figures, doc.captions = build_figures(context, results)
         for name, png in doc.figures.items():
             _write_atomic(args.report / "figures" / f"{name}.png", png)
         _write_atomic(args.report / "report.md", render_markdown(doc).encode("utf-8"))

@@ -1,0 +1,125 @@
+"""Evidence from float computations that need no training: the loss checker and pPCA.
+
+These run in a second or so; the training runs are in
+:mod:`vaeproofs.claims.training_evidence`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from vaeproofs.claims.context import EvidenceContext
+from vaeproofs.claims.symbolic_evidence import FIXED_VARIANCE, LINEAR_SHARED
+from vaeproofs.claims.verdict import Evidence
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+    from vaeproofs.testing import LossCheckReport
+
+
+def _kl(mu_z: Tensor, logvar_z: Tensor) -> Tensor:
+    return 0.5 * (mu_z**2 + logvar_z.exp() - 1.0 - logvar_z).sum()
+
+
+def _fixed_variance_matches(report: LossCheckReport, expected: float) -> bool:
+    """Whether the checker's fixed variance equals ``expected`` within its round-off bound.
+
+    s0^2 is a ratio of the fitted weights of sum (x - mu)^2 and of sum mu_z^2, so its
+    relative error is at most the sum of theirs (first-order propagation of the
+    checker's own coefficient bounds).
+    """
+    if not report.is_elbo or report.fixed_variance is None:
+        return False
+    c, cb = report.coefficients, report.coefficient_bounds
+    rel = cb["sq_err"] / abs(c["sq_err"]) + cb["mu_z^2"] / abs(c["mu_z^2"])
+    return abs(report.fixed_variance - expected) <= rel * abs(expected)
+
+
+def squared_error_losses(ctx: EvidenceContext) -> list[Evidence]:
+    """Run the loss checker on the two ways people write a mean-only VAE loss."""
+    from vaeproofs.testing import check_gaussian_vae_loss
+
+    def halved(x: Tensor, mu_x: Tensor, logvar_x: Tensor, mu_z: Tensor, logvar_z: Tensor
+               ) -> Tensor:
+        return 0.5 * ((x - mu_x) ** 2).sum() + _kl(mu_z, logvar_z)
+
+    def plain(x: Tensor, mu_x: Tensor, logvar_x: Tensor, mu_z: Tensor, logvar_z: Tensor
+               ) -> Tensor:
+        return ((x - mu_x) ** 2).sum() + _kl(mu_z, logvar_z)
+
+    r_half = check_gaussian_vae_loss(halved)
+    r_plain = check_gaussian_vae_loss(plain)
+    ok_half = bool(r_half.is_elbo and r_half.fixed_variance is not None)
+    identity_half = _fixed_variance_matches(r_half, 1.0)
+    identity_plain = _fixed_variance_matches(r_plain, 1.0)
+    return [
+        Evidence("numeric",
+                 f"Loss checker on 0.5*sum((x - mu)^2) + KL: is an ELBO: {r_half.is_elbo}, fixed "
+                 f"decoder variance s0^2 = {r_half.fixed_variance:.6g} (identity covariance: "
+                 f"{identity_half}); residual {r_half.residual:.1e} (round-off bound "
+                 f"{r_half.tolerance:.1e}).",
+                 ok_half, "mean-only decoder trained with squared error",
+                 data={"fixed_variance": r_half.fixed_variance, "residual": r_half.residual}),
+        Evidence("numeric",
+                 f"Loss checker on sum((x - mu)^2) + KL: is an ELBO: {r_plain.is_elbo}, fixed decoder "
+                 f"variance s0^2 = {r_plain.fixed_variance:.6g}: identity covariance: {identity_plain}.",
+                 identity_plain, "plain (unhalved) squared error + KL read as identity covariance",
+                 data={"fixed_variance": r_plain.fixed_variance}),
+    ]
+
+
+def beta_vae_losses(ctx: EvidenceContext) -> list[Evidence]:
+    """A beta-VAE on squared error with beta = 2 s0^2 is the fixed-variance ELBO with s0^2."""
+    from vaeproofs.testing import check_gaussian_vae_loss
+
+    out = []
+    for s0_squared in (0.05, 0.5, 2.0):
+        beta = 2.0 * s0_squared
+
+        def loss(x: Tensor, mu_x: Tensor, logvar_x: Tensor, mu_z: Tensor, logvar_z: Tensor,
+                 beta: float = beta) -> Tensor:
+            return ((x - mu_x) ** 2).sum() + beta * _kl(mu_z, logvar_z)
+
+        report = check_gaussian_vae_loss(loss)
+        found = report.fixed_variance
+        agrees = _fixed_variance_matches(report, s0_squared)
+        out.append(Evidence(
+            "numeric",
+            f"Loss checker on sum((x - mu)^2) + {beta:g} * KL: an ELBO ({report.is_elbo}) of a "
+            f"decoder with fixed variance s0^2 = {found:.6g} (expected beta/2 = {s0_squared:g}).",
+            agrees, FIXED_VARIANCE, data={"beta": beta, "fixed_variance": found}))
+    return out
+
+
+def ppca_bounded_when_rank_exceeds_k(ctx: EvidenceContext) -> list[Evidence]:
+    """Full-rank data: the linear VAE's ELBO never exceeds the pPCA maximum (finite)."""
+    from vaeproofs import linear
+
+    rng = np.random.default_rng(0)
+    n, dim, k = 60, 5, 2
+    x = rng.normal(size=(n, dim)) @ rng.normal(size=(dim, dim))
+    fit = linear.ppca_mle(x, k)
+    draws = 200 if not ctx.quick else 50
+    best = -np.inf
+    for _ in range(draws):
+        w = rng.normal(size=(dim, k)) * rng.uniform(0.1, 3.0)
+        b = x.mean(axis=0) + rng.normal(size=dim) * 0.1
+        sigma2 = float(np.exp(rng.uniform(-6.0, 3.0)))
+        m, cov = linear.posterior(x, w, b, sigma2)
+        best = max(best, float(linear.elbo(x, w, b, sigma2, m, cov).sum()))
+    at_mle = linear.posterior(x, fit.W, fit.b, fit.sigma2)
+    elbo_at_mle = float(linear.elbo(x, fit.W, fit.b, fit.sigma2, *at_mle).sum())
+    # Both sides are float64 sums over n rows: allow a relative 1e-10 (far above round-off).
+    tol = 1e-10 * abs(fit.loglik)
+    holds = bool(np.isfinite(fit.loglik) and fit.sigma2 > 0 and best <= fit.loglik + tol
+                 and abs(elbo_at_mle - fit.loglik) <= tol)
+    return [Evidence(
+        "numeric",
+        f"Random rank-{dim} data (n = {n}, D = {dim}, k = {k}): pPCA gives sigma^2_ML = "
+        f"{fit.sigma2:.4g} > 0 and L_max = {fit.loglik:.6f}; the linear VAE's ELBO at the pPCA "
+        f"solution with the exact posterior is {elbo_at_mle:.6f} (tight), and the best of {draws} "
+        f"random parameter sets reaches {best:.3f} <= L_max.",
+        holds, LINEAR_SHARED, data={"loglik": fit.loglik, "best_random": best})]
