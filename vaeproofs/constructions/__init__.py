@@ -76,7 +76,7 @@ def evaluate(construction: Construction, values: Sequence[Any] | None = None, *,
     ``parameter``, ``parameter_values`` and ``values`` (decimal strings, mpmath at ``dps``),
     ``torch_float64`` (the network's float64 values; ``None`` where float64 cannot follow),
     ``torch_rel_error`` (relative error of each float64 value against mpmath),
-    ``correct_digits`` (agreement of each mpmath value with a run at dps + 20),
+    ``correct_digits`` (agreement of each mpmath value with a run at dps + 10),
     ``asymptote`` (the sympy asymptote evaluated there), ``remainder_bound`` (a proven bound
     on ``|value - asymptote|`` where derived), ``rate`` (text from sympy), ``cap``,
     ``limit`` (sympy limit along the sequence), ``float64_limit``/``float32_limit``
@@ -103,8 +103,8 @@ def evaluate(construction: Construction, values: Sequence[Any] | None = None, *,
         "values": [mpmath.nstr(e, dps) for e in exact],
         "torch_float64": torch64,
         "torch_rel_error": rel,
-        "correct_digits": ([construction.correct_digits(v, dps=dps) for v in vals]
-                           if digits else None),
+        "correct_digits": ([construction.correct_digits(v, dps=dps, value=e)
+                            for v, e in zip(vals, exact, strict=True)] if digits else None),
         "asymptote": [mpmath.nstr(a, 20) for a in asym],
         "asymptote_digits": [correct_digits(a, e) if a != 0 else 0
                              for a, e in zip(asym, exact, strict=True)],
@@ -120,8 +120,13 @@ def evaluate(construction: Construction, values: Sequence[Any] | None = None, *,
     return row
 
 
-def run_all(quick: bool = False, *, dps: int = 30) -> list[dict[str, Any]]:
-    """:func:`evaluate` for every construction (``quick``: three values, no digit check)."""
+def run_all(quick: bool = False, *, dps: int | None = None) -> list[dict[str, Any]]:
+    """:func:`evaluate` for every construction.
+
+    ``quick``: :meth:`~Construction.quick_values` only, 20 digits, no digit check (a few
+    seconds); otherwise the default sequences at 30 digits with digit checks.
+    """
+    dps = (20 if quick else 30) if dps is None else dps
     rows = []
     for c in all_constructions():
         vals = c.quick_values() if quick else None

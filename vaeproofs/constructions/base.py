@@ -39,9 +39,9 @@ from vaeproofs.errors import EvidenceConflictError, InvalidArgumentError
 __all__ = [
     "ALPHA",
     "EPSILON",
-    "U",
     "Construction",
     "FloatLimit",
+    "U",
     "asymptotic_split",
 ]
 
@@ -58,25 +58,32 @@ MAX_DPS = 5000
 def asymptotic_split(expr: sp.Expr, u: sp.Symbol = U) -> tuple[sp.Expr, sp.Expr]:
     """Split ``expr(u)`` as ``divergent(u) + constant + o(1)`` for ``u -> +oo``.
 
-    The expression is expanded (logarithms too, every symbol being positive) into a sum of
-    terms; each term whose limit is finite contributes that limit to ``constant``, each
-    term whose limit is infinite (or does not exist) is kept in ``divergent``.  The
-    caller checks that the remainder vanishes (``limit(expr - divergent - constant) == 0``),
-    which :meth:`Construction.symbolic_asymptote` does.
+    Logarithms are expanded (every symbol is positive) and the expression is taken apart
+    into its additive terms.  A term whose limit is finite contributes that limit to
+    ``constant``; a divergent term is expanded one level further (products distributed)
+    and its parts treated the same way, so that a convergent combination such as
+    ``(1 - exp(-u^-1)) u`` is never torn into divergent pieces; a term that cannot be
+    split further is kept in ``divergent``.  The remainder ``expr - divergent - constant``
+    tends to 0 by construction (each term's limit was taken).
 
     Returns:
         ``(divergent, constant)`` as sympy expressions.
     """
-    expanded = sp.expand(sp.expand_log(expr, force=True))
     divergent = sp.Integer(0)
     constant = sp.Integer(0)
-    for term in sp.Add.make_args(expanded):
+    pending = list(sp.Add.make_args(sp.expand_log(expr, force=True)))
+    while pending:
+        term = pending.pop()
         if not term.has(u):
             constant += term
             continue
         lim = sp.limit(term, u, sp.oo)
         if lim.is_finite:
             constant += lim
+            continue
+        parts = sp.Add.make_args(sp.expand(sp.expand_log(term, force=True)))
+        if len(parts) > 1:
+            pending.extend(parts)
         else:
             divergent += term
     return sp.simplify(divergent), sp.simplify(constant)
@@ -152,11 +159,17 @@ class Construction(ABC):
         if self.parameter == "epsilon":
             exps = [1, 2, 3, 5, 10, 20, 50, 100, 200, 300, 500, 1000]
             return [mpmath.mpf(f"1e-{e}") for e in exps]
-        return [mpmath.mpf(a) for a in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)]
+        return [mpmath.mpf(a) for a in (1, 3, 10, 30, 100, 300, 1000)]
 
     def quick_values(self) -> list[mpmath.mpf]:
-        """A short sequence for quick checks (still spanning float64's range and beyond)."""
+        """A short sequence for quick checks (still spanning float64's range and beyond).
+
+        Epsilon sequences (closed forms, cheap): first, middle, last value; alpha sequences
+        (quadrature, ~0.3 s per value): the two ends.
+        """
         vals = self.default_values()
+        if self.parameter == "alpha":
+            return [vals[0], vals[-1]]
         return [vals[0], vals[len(vals) // 2], vals[-1]]
 
     @abstractmethod
@@ -180,18 +193,21 @@ class Construction(ABC):
         with mpmath.workdps(dps + 10):
             u = self.to_u(t)
             value = self._objective(u)
-        return +value  # rounds to the caller's precision
+        with mpmath.workdps(dps):
+            return +value  # rounded to dps digits (kept at that precision)
 
-    def correct_digits(self, t: Any, *, dps: int = 30) -> int:
-        """Decimal digits of ``objective(t, dps=dps)`` that agree with a run at dps + 20.
+    def correct_digits(self, t: Any, *, dps: int = 30, value: mpmath.mpf | None = None
+                       ) -> int:
+        """Decimal digits of ``objective(t, dps=dps)`` that agree with a run at dps + 10.
 
-        The reference run uses 20 more digits of working precision; the count is capped at
+        The reference run uses 10 more digits of working precision; the count is capped at
         ``dps``.  (Formulas avoid catastrophic cancellation, e.g. with expm1, so this
-        estimate is not fooled by an error both runs share.)
+        estimate is not fooled by an error both runs share.)  ``value``: the objective at
+        ``dps`` if already computed.
         """
-        a = self.objective(t, dps=dps)
-        with mpmath.workdps(dps + 30):
-            b = self.objective(t, dps=dps + 20)
+        a = self.objective(t, dps=dps) if value is None else value
+        with mpmath.workdps(dps + 20):
+            b = self.objective(t, dps=dps + 10)
             if b == a:
                 return dps
             err = abs(a - b) / max(abs(b), mpmath.mpf(10) ** (-dps))
@@ -228,7 +244,8 @@ class Construction(ABC):
             u = self.to_u(t)
             expr = self._parts[0] + self._parts[1]
             value = sp.lambdify(U, expr, modules="mpmath")(u)
-        return +mpmath.mpf(value)
+        with mpmath.workdps(dps):
+            return +mpmath.mpf(value)
 
     def remainder_bound(self, t: Any) -> mpmath.mpf | None:
         """A proven bound on ``|objective(t) - asymptote(t)|``, where one is derived."""
@@ -260,8 +277,8 @@ class Construction(ABC):
         cap = self.symbolic_cap()
         if cap is None:
             return None
-        with mpmath.workdps(40):
-            return +mpmath.mpf(sp.N(cap, 40))
+        with mpmath.workdps(30):
+            return mpmath.mpf(sp.N(cap, 40))
 
     def bounded(self) -> bool:
         """Whether the objective is bounded above over the model family (computed).

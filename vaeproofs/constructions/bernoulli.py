@@ -23,7 +23,7 @@ from typing import Any
 import mpmath
 import sympy as sp
 
-from vaeproofs.constructions.base import U, FloatLimit
+from vaeproofs.constructions.base import FloatLimit, U
 from vaeproofs.constructions.cells import CellElbo
 from vaeproofs.errors import InvalidArgumentError
 

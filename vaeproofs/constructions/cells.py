@@ -34,7 +34,7 @@ from typing import Any
 import mpmath
 import sympy as sp
 
-from vaeproofs.constructions.base import U, Construction
+from vaeproofs.constructions.base import Construction, U
 from vaeproofs.errors import InvalidArgumentError
 
 __all__ = ["CellElbo", "cell_mass", "kl_standard_normal"]

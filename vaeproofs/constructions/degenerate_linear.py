@@ -28,7 +28,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from vaeproofs.constructions.base import U, Construction, FloatLimit
+from vaeproofs.constructions.base import Construction, FloatLimit, U
 from vaeproofs.constructions.precision import unit_roundoff
 from vaeproofs.errors import InvalidArgumentError
 

@@ -28,7 +28,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from vaeproofs.constructions.base import U, Construction, FloatLimit
+from vaeproofs.constructions.base import Construction, FloatLimit, U
 from vaeproofs.constructions.precision import log_max
 
 __all__ = ["DEFAULT_POINTS", "ExactLikelihood", "mf_log_variance"]
@@ -114,22 +114,25 @@ class ExactLikelihood(Construction):
         xi = mpmath.mpf(sp.N(self.floor, mpmath.mp.dps + 5))
         half_d = mpmath.mpf(self.dim) / 2
         c = 1 / mpmath.sqrt(2 * mpmath.pi)
-        # Split where the variance switches: width 1/alpha around 0, and finer on z > 0
-        # where the other points' densities switch on (z ~ log(alpha)/(2 alpha)).
-        edges = [-mpmath.inf, -40 / alpha, -1 / alpha, 0]
-        edges += [mpmath.mpf(k) / (2 * alpha) for k in range(1, 21)]
-        edges += [40 / alpha if alpha > 4 else 11, mpmath.inf]
-        edges = sorted(set(edges))
+        # Split where the variance switches (width ~1/alpha around z = 0) and, for a point
+        # at squared distance d2 > 0, where its density switches on: v(z) ~ d2 at
+        # z_d ~ log(2 alpha / |log d2|) / (2 alpha), over a width ~1/(2 alpha).
         total = mpmath.mpf(0)
         for d2s in self._sq_dists():
             d2 = mpmath.mpf(sp.N(d2s, mpmath.mp.dps + 5))
+            edges = [-mpmath.inf, -40 / alpha, -2 / alpha, mpmath.mpf(0)]
+            if d2 > 0:
+                zd = mpmath.log(2 * alpha / max(abs(mpmath.log(d2)), 1)) / (2 * alpha)
+                edges += [max(zd + mpmath.mpf(k) / (2 * alpha), 1 / (4 * alpha))
+                          for k in range(-3, 6)]
+            edges += [20 / alpha, mpmath.inf]
 
             def f(z: mpmath.mpf, d2: mpmath.mpf = d2) -> mpmath.mpf:
                 v = xi + mpmath.exp(alpha * mpmath.tanh(alpha * z) - alpha)
                 return (2 * mpmath.pi * v) ** (-half_d) * mpmath.exp(
                     -d2 / (2 * v) - z * z / 2) * c
 
-            total += mpmath.log(mpmath.quad(f, edges))
+            total += mpmath.log(mpmath.quad(f, sorted(set(edges))))
         return total
 
     # -------------------------------------------------------------- symbolic ---

@@ -21,7 +21,7 @@ from typing import Any
 import mpmath
 import sympy as sp
 
-from vaeproofs.constructions.base import U, FloatLimit
+from vaeproofs.constructions.base import FloatLimit, U
 from vaeproofs.constructions.exact_likelihood import DEFAULT_POINTS, ExactLikelihood
 from vaeproofs.constructions.memorising_elbo import MemorisingElbo
 

@@ -29,10 +29,9 @@ from __future__ import annotations
 from typing import Any
 
 import mpmath
-import numpy as np
 import sympy as sp
 
-from vaeproofs.constructions.base import U, Construction, FloatLimit
+from vaeproofs.constructions.base import Construction, FloatLimit, U
 from vaeproofs.constructions.precision import unit_roundoff
 
 __all__ = ["ClosedCurve"]

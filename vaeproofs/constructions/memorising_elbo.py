@@ -27,7 +27,7 @@ from typing import Any
 import mpmath
 import sympy as sp
 
-from vaeproofs.constructions.base import U, FloatLimit
+from vaeproofs.constructions.base import FloatLimit, U
 from vaeproofs.constructions.cells import CellElbo
 from vaeproofs.constructions.exact_likelihood import DEFAULT_POINTS
 from vaeproofs.constructions.precision import log_max, tail_underflow_epsilon

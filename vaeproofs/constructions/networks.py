@@ -15,6 +15,7 @@ comparisons; float32 on purpose only to show where it stops following a sequence
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -54,7 +55,7 @@ def _gauss_legendre(edges: Sequence[float], order: int) -> tuple[np.ndarray, np.
     """Composite Gauss-Legendre nodes and weights (float64) on consecutive panels."""
     x, w = np.polynomial.legendre.leggauss(order)
     nodes, weights = [], []
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+    for lo, hi in itertools.pairwise(edges):
         if hi <= lo:
             continue
         half = (hi - lo) / 2
