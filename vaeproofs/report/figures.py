@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from vaeproofs.claims.claim import ClaimResult
     from vaeproofs.claims.context import EvidenceContext
+    from vaeproofs.symbolic.derivation import Derivation
 
 __all__ = ["answer2_landscape_figure", "build_figures"]
 
@@ -32,8 +33,12 @@ CAPTIONS = {
 }
 
 
-def answer2_landscape_figure() -> Figure:
-    """ELBO landscape of the answer-2 example over (s, tau), from the derived closed form."""
+def answer2_landscape_figure(derivation: Derivation) -> Figure:
+    """ELBO landscape of the answer-2 example over (s, tau), from the derived closed form.
+
+    ``derivation`` is the ``answer2-tradeoff`` derivation whose ``s_star`` and
+    ``answer_s_star`` results are drawn over the landscape.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -48,14 +53,26 @@ def answer2_landscape_figure() -> Figure:
     vmax = float(np.nanmax(grid))
     levels = np.linspace(vmax - 12.0, vmax, 25)
     cs = ax.contourf(tau, s, np.clip(grid, levels[0], None), levels=levels, cmap="viridis")
-    fig.colorbar(cs, ax=ax, label="ELBO (nats)")
-    s_star = tradeoff.answer2_optimal_scale(tau)
-    ax.plot(tau, s_star, color="white", lw=2, label="derived optimum s*(tau)")
-    lam = tradeoff.answer2_lambda_of_tau(tau)
+    fig.colorbar(cs, ax=ax, label="ELBO (nats)", format="%.1f")
+    # The derived optimum and the answer's formula, both lambdified from the derivation;
+    # the grid's column-wise argmax is an independent numeric check of the former.
+    import sympy as sp
+
+    d = derivation
+    tau_sym = sp.Symbol("tau", positive=True)
+    lam_sym = sp.Symbol("lambda", real=True)
+    s_star = sp.lambdify(tau_sym, d.results["s_star"], "numpy")(tau)
+    ax.plot(tau, s_star, color="white", lw=2.2, label="derived optimum s* = (1 + tau)^(-1/2)")
+    ax.plot(tau, s[np.argmax(grid, axis=0)], color="black", lw=0, marker=".", ms=2.5,
+            markevery=6, label="numeric argmax over s on the grid")
+    # The answer's lambda multiplies s^2 in the expected log-likelihood, which is -tau/2 s^2:
+    # plot its formula with lambda = |c| tau, c the implied constant (-1/2).
+    c = abs(float(d.results["implied_proportionality_constant"]))
     with np.errstate(invalid="ignore", divide="ignore"):
-        stated = np.where(lam > 0.5, (2.0 * (lam - 0.5)) ** -0.5, np.nan)
-    ax.plot(tau, stated, color="tab:red", lw=1.6, ls="--",
-            label="answer's formula (2 lambda')^(-1/2)")
+        stated = sp.lambdify(lam_sym, d.results["answer_s_star"], "numpy")(c * tau + 0j)
+    stated = np.where(np.abs(stated.imag) < 1e-12, stated.real, np.nan)
+    ax.plot(tau, stated, color="tab:red", lw=1.8, ls="--",
+            label=f"answer's formula (2 lambda')^(-1/2), lambda = {c:g} tau")
     ax.set(xscale="log", yscale="log", xlabel="decoder precision tau",
            ylabel="posterior scale s", title="Answer 2's example: x = 0, identity decoder mean")
     ax.legend(loc="lower left", fontsize=8)
@@ -85,5 +102,6 @@ def build_figures(context: EvidenceContext, results: Sequence[ClaimResult]
 
         figures["training"] = _png(plot_training(list(context.training().values())))
     if "answer2-landscape" in wanted:
-        figures["answer2-landscape"] = _png(answer2_landscape_figure())
+        figures["answer2-landscape"] = _png(
+            answer2_landscape_figure(context.derivation("answer2-tradeoff")))
     return figures, {k: CAPTIONS[k] for k in figures}
