@@ -1,0 +1,117 @@
+"""The claims layer: ids, the verdict rule, and verdicts that follow the evidence."""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import pytest
+
+from vaeproofs.claims import CLAIMS, Evidence, EvidenceContext, claim_ids, decide, evaluate
+from vaeproofs.claims import construction_evidence as hp
+from vaeproofs.claims import symbolic_evidence as sym
+from vaeproofs.claims.claim import Claim
+from vaeproofs.claims.verdict import describe_conditions
+
+THEORY = Path(__file__).resolve().parents[2] / "shared" / "THEORY.md"
+
+
+def _theory_ids() -> list[str]:
+    text = THEORY.read_text(encoding="utf-8")
+    section = text.split("## 2.", 1)[1].split("## 3.", 1)[0]
+    return re.findall(r"^- `([a-z0-9.-]+)`", section, flags=re.MULTILINE)
+
+
+@pytest.mark.skipif(not THEORY.exists(), reason="shared/THEORY.md is not beside this checkout")
+def test_claim_ids_are_exactly_those_of_theory_section_2() -> None:
+    assert claim_ids() == _theory_ids()
+
+
+def test_claim_ids_are_unique_and_every_claim_has_evidence() -> None:
+    assert len(set(claim_ids())) == len(CLAIMS) == 14
+    assert all(c.gatherers and c.statement and c.source and c.scope for c in CLAIMS)
+
+
+def _ev(supports: bool | None, condition: str = "scope") -> Evidence:
+    return Evidence("symbolic", "s", supports, condition)
+
+
+@pytest.mark.parametrize(
+    ("supports", "verdict"),
+    [((True, True), "holds"), ((False, False), "fails"), ((True, False), "conflict"),
+     ((None, None), "undecided"), ((True, None), "holds"), ((False, None), "fails")],
+)
+def test_decide_on_evidence_under_the_scope(supports: tuple[bool | None, ...], verdict: str) -> None:
+    assert decide("scope", [_ev(s) for s in supports])[0] == verdict
+
+
+def test_evidence_under_other_conditions_does_not_vote_but_is_described() -> None:
+    evidence = [_ev(True, "narrow case"), _ev(False), _ev(False, "other")]
+    verdict, conflicts = decide("scope", evidence)
+    assert (verdict, conflicts) == ("fails", [])
+    text = describe_conditions("scope", verdict, evidence)
+    assert text == "Holds for narrow case; fails for scope; other."
+
+
+def test_conflict_lists_the_disagreeing_items() -> None:
+    a, b = _ev(True), _ev(False)
+    verdict, conflicts = decide("scope", [a, b, _ev(True, "elsewhere")])
+    assert verdict == "conflict" and conflicts == [a, b]
+    assert describe_conditions("scope", verdict, [a, b]).startswith("CONFLICT under 'scope'")
+
+
+def test_a_failing_gatherer_is_recorded_and_leaves_the_claim_undecided() -> None:
+    def good(ctx: EvidenceContext) -> list[Evidence]:
+        return [_ev(True)]
+
+    def broken(ctx: EvidenceContext) -> list[Evidence]:
+        raise RuntimeError("boom")
+
+    result = evaluate(Claim("x.y", "st", "src", "scope", (good, broken)), EvidenceContext())
+    assert result.verdict == "undecided" and not result.decided
+    assert len(result.evidence) == 1 and "broken: RuntimeError: boom" in result.errors[0]
+
+
+def _context_with_patched_derivation(name: str, **facts: object) -> EvidenceContext:
+    ctx = EvidenceContext()
+    derivation = copy.deepcopy(ctx.derivation(name))
+    derivation.facts.update(facts)
+    ctx._cache[f"derivation:{name}"] = derivation
+    return ctx
+
+
+def _claim(cid: str) -> Claim:
+    return next(c for c in CLAIMS if c.id == cid)
+
+
+def test_symbolic_verdict_follows_the_derivation() -> None:
+    """answer2.critical-point: flip the computed agreement fact and the verdict flips."""
+    claim = _claim("answer2.critical-point")
+    real = evaluate(claim, EvidenceContext())
+    patched = evaluate(claim, _context_with_patched_derivation(
+        "answer2-tradeoff", critical_point_matches_answer=real.verdict != "holds",
+        critical_point_matches_answer_for_some_c=real.verdict != "holds"))
+    assert {real.verdict, patched.verdict} == {"holds", "fails"}
+
+
+def test_comment_verdict_follows_the_limit() -> None:
+    claim = _claim("comment.fixed-sigma-large-lambda-unbounded")
+    real = evaluate(claim, EvidenceContext())
+    flipped = real.verdict != "holds"  # the fact that would make it hold, or fail
+    patched = evaluate(claim, _context_with_patched_derivation(
+        "answer2-tradeoff", comment_objection_holds_for_derived_elbo=flipped))
+    assert {real.verdict, patched.verdict} == {"holds", "fails"}
+
+
+def test_a_contradicting_construction_makes_a_conflict() -> None:
+    """If the floored construction exceeded its cap, the floor claim would be a conflict."""
+    ctx = EvidenceContext(quick=True)
+    claim = Claim("t.floor", "st", "src", sym.FLOORED, (sym.floor_cap, hp.floored_bounded))
+    assert evaluate(claim, ctx).verdict == "holds"
+    rows = ctx.constructions()
+    broken = dict(rows["floored_elbo"])
+    broken["values"] = [*broken["values"][:-1], str(float(broken["cap"]) + 1.0)]
+    rows["floored_elbo"] = broken
+    assert evaluate(claim, ctx).verdict == "conflict"
+
