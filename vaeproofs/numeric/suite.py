@@ -31,14 +31,10 @@ def confirming_suite(quick: bool = False) -> list[TrainConfig]:
     compares with the finer floor xi = 1e-3.  Both use 16 digits for training, Adam,
     float64 and one torch thread per run.
     """
-    base = TrainConfig(
-        likelihood="per-pixel", data="digits", n_train=16, seed=0, data_seed=0,
-        dtype="float64", lr=3e-3, latent_dim=4, hidden=64, depth=2, activation="tanh",
-        fixed_std=0.1, nu=3.0, num_threads=1,
-        **({"steps": 500, "xi": 1e-2, "log_every": 50, "n_test": 100, "elbo_samples": 4,
-            "iwae_samples": 32} if quick else
-           {"steps": 2000, "xi": 1e-3, "log_every": 100, "n_test": 200, "elbo_samples": 8,
-            "iwae_samples": 64}))
+    base = TrainConfig()  # the defaults are the full (quick=False) per-pixel run
+    if quick:
+        base = replace(base, steps=500, xi=1e-2, log_every=50, n_test=100, elbo_samples=4,
+                       iwae_samples=32)
     return [
         replace(base, label="per-pixel, raw pixels (constant pixels + memorising)"),
         replace(base, dequantize=True, label="per-pixel, dequantised (memorising only)"),
