@@ -62,7 +62,7 @@ def _as_float64(name: str, value: object, ndim: tuple[int, ...]) -> torch.Tensor
         want = " or ".join(str(d) for d in ndim)
         raise InvalidArgumentError(name, f"must have {want} dimension(s), got shape "
                                          f"{tuple(t.shape)}")
-    if not bool(torch.isfinite(t).all()):
+    if not bool(torch.isfinite(t.detach()).all()):
         raise InvalidArgumentError(name, "must contain only finite values (found NaN or inf)")
     return t
 
@@ -87,8 +87,8 @@ def _checked(x: object, W: object, b: object, sigma2: object, m: object, S: obje
     if bt.shape != (d,):
         raise InvalidArgumentError("b", f"must have shape ({d},), got {tuple(bt.shape)}")
     s2 = _as_float64("sigma2", sigma2, (0,))
-    if float(s2) <= 0.0:
-        raise InvalidArgumentError("sigma2", f"must be > 0 (a variance), got {float(s2)}")
+    if float(s2.detach()) <= 0.0:
+        raise InvalidArgumentError("sigma2", f"must be > 0 (a variance), got {float(s2.detach())}")
     mt = _as_float64("m", m, (1, 2))
     if mt.ndim == 1:
         mt = mt.unsqueeze(0)
@@ -99,7 +99,7 @@ def _checked(x: object, W: object, b: object, sigma2: object, m: object, S: obje
         raise InvalidArgumentError("S", f"must have shape ({k}, {k}) or ({n}, {k}, {k}), "
                                         f"got {tuple(St.shape)}")
     St = St.expand(n, k, k)
-    scale = max(float(St.abs().max()), 1.0)
+    scale = max(float(St.detach().abs().max()), 1.0)
     if not torch.allclose(St, St.transpose(-1, -2), rtol=0.0, atol=1e-12 * scale):
         raise InvalidArgumentError("S", "must be symmetric (a covariance matrix)")
     L, info = torch.linalg.cholesky_ex(St)
