@@ -129,12 +129,17 @@ def test_no_random_parameters_beat_the_maximum(problem, data):
 
 
 def test_the_maximum_is_not_vacuous():
-    # Perturbing the MLE lowers the log-likelihood: the comparison can fail.
+    # W_ML = U_k (L_k - sigma2 I)^(1/2) (Tipping & Bishop 1999, section 3.2; U, L from
+    # numpy.linalg.eigh) attains L_max, and perturbing it lowers the log-likelihood.
     rng = np.random.default_rng(0)
     x = rng.normal(size=(20, 3)) @ np.diag([3.0, 1.0, 0.3])
-    fit = _api().ppca_mle(x, 1)
-    assert loglik(x, fit.W * 1.1, fit.b, fit.sigma2) < fit.loglik
-    assert loglik(x, fit.W, fit.b, fit.sigma2 * 1.1) < fit.loglik
+    mean, lam, sigma2, L, S = reference_ppca(x, 1)
+    vals, vecs = np.linalg.eigh(S)
+    W = vecs[:, -1:] * np.sqrt(vals[-1] - sigma2)
+    assert loglik(x, W, mean, sigma2) == pytest.approx(L, rel=_tol(3, lam, sigma2))
+    assert loglik(x, W * 1.1, mean, sigma2) < L
+    assert loglik(x, W, mean, sigma2 * 1.1) < L
+    assert loglik(x, W, mean + 0.1, sigma2) < L
 
 
 def train_linear_vae(x: np.ndarray, k: int, seed: int, iters: int = 50) -> float:
@@ -155,13 +160,14 @@ def train_linear_vae(x: np.ndarray, k: int, seed: int, iters: int = 50) -> float
     def neg_elbo():
         opt.zero_grad()
         m = (xt - b) @ V.T
-        value = -linear_elbo(xt, W, b, torch.exp(log_s2), m, torch.diag(torch.exp(log_sq))).sum()
+        value = -linear_elbo(xt, W, b, torch.exp(log_s2), m,
+                             torch.diag(torch.exp(log_sq))).sum()
         value.backward()
         return value
 
     previous = math.inf
     for _ in range(10):
-        value = float(opt.step(neg_elbo))
+        value = float(opt.step(neg_elbo).detach())
         if abs(previous - value) <= 1e-14 * abs(value):
             break
         previous = value
