@@ -142,12 +142,10 @@ class TrainConfig:
                 "dequantize", f"applies to the digits data only (integer pixels), not "
                 f"{self.data!r}")
         needs_binary = HEADS[self.likelihood].binary_data
-        if self.binarize is None:
-            object.__setattr__(self, "binarize", needs_binary)
         if self.binarize and self.dequantize:
             raise InvalidArgumentError("binarize", "cannot be combined with dequantize")
         # A user's array may already be binary: that is checked when the data is loaded.
-        if needs_binary and not self.binarize and self.data == "digits":
+        if needs_binary and self.binarize is False and self.data == "digits":
             raise InvalidArgumentError(
                 "binarize", f"must be true for the {self.likelihood} likelihood on digits")
 
@@ -164,6 +162,12 @@ class TrainConfig:
             raise InvalidArgumentError("config", f"unknown option(s): {', '.join(unknown)}")
         return cls(**values)
 
+    @property
+    def binarized(self) -> bool:
+        """Whether the data are binarised: ``binarize``, or if that is ``None``, whether the
+        likelihood needs binary data."""
+        return HEADS[self.likelihood].binary_data if self.binarize is None else self.binarize
+
     def head_options(self) -> HeadOptions:
         return HeadOptions(xi=self.xi, fixed_std=self.fixed_std, nu=self.nu)
 
@@ -172,18 +176,18 @@ def load_dataset(config: TrainConfig) -> Dataset:
     """The data set named by ``config.data``, scaled and split as configured."""
     if config.data == "digits":
         return digits_dataset(test_fraction=config.test_fraction, dequantize=config.dequantize,
-                              binarized=bool(config.binarize), seed=config.data_seed)
+                              binarized=config.binarized, seed=config.data_seed)
     if config.data == "manifold":
         ds = manifold_dataset(data_dim=config.data_dim, manifold_dim=config.manifold_dim,
                               test_fraction=config.test_fraction, seed=config.data_seed)
-        if config.binarize:
+        if config.binarized:
             from vaeproofs.numeric.data import binarize
 
             ds = Dataset(ds.name, binarize(ds.train), binarize(ds.test),
                          ds.description + ", binarised at 0.5")
         return ds
     return load_npy(config.data, test_fraction=config.test_fraction, seed=config.data_seed,
-                    binarized=bool(config.binarize))
+                    binarized=config.binarized)
 
 
 def _finite_or_none(value: float | None) -> float | None:
@@ -275,6 +279,7 @@ class TrainResult:
             "diverged_at_step": self.diverged_at_step,
             "divergence": self.divergence,
             "data": {"description": self.data_description, "dim": self.dim,
+                     "binarized": self.config.binarized,
                      "n_train": self.n_train, "n_test": self.n_test,
                      "constant_pixels_in_training_set": self.constant_pixels},
             "cap": self.cap,
