@@ -19,8 +19,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from vaeproofs.constructions import run_all  # noqa: E402
-from vaeproofs.constructions.figure import constructions_figure  # noqa: E402
+from vaeproofs.constructions import run_all
+from vaeproofs.constructions.figure import constructions_figure
 
 
 def main(argv: list[str] | None = None) -> int:

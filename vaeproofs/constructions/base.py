@@ -72,12 +72,16 @@ def asymptotic_split(expr: sp.Expr, u: sp.Symbol = U) -> tuple[sp.Expr, sp.Expr]
     divergent = sp.Integer(0)
     constant = sp.Integer(0)
     pending = list(sp.Add.make_args(sp.expand_log(expr, force=True)))
+    limits: dict[sp.Expr, sp.Expr] = {}   # limit of each term's non-numeric factor
     while pending:
         term = pending.pop()
         if not term.has(u):
             constant += term
             continue
-        lim = sp.limit(term, u, sp.oo)
+        coeff, factor = term.as_coeff_Mul()
+        if factor not in limits:
+            limits[factor] = sp.limit(factor, u, sp.oo)
+        lim = coeff * limits[factor]
         if lim.is_finite:
             constant += lim
             continue
@@ -261,7 +265,10 @@ class Construction(ABC):
 
     @functools.cached_property
     def _limit(self) -> sp.Expr:
-        return sp.limit(self._parts[0] + self._parts[1], U, sp.oo)
+        divergent, constant = self._parts
+        if divergent == 0:
+            return constant
+        return sp.limit(divergent, U, sp.oo)
 
     def limit(self) -> sp.Expr:
         """The sympy limit of the objective along the sequence (``oo``, ``-oo`` or finite)."""
