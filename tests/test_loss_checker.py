@@ -123,6 +123,23 @@ def test_beta_vae_is_not_called_a_bug():
                                  beta=1.0)
 
 
+@pytest.mark.parametrize("loss_fn, beta, hint", [
+    (lambda x, mu, lv, mz, lz: nll(x, mu, lv) + (mz ** 2 + lz.exp() - 1 - lz).sum(), 2.0,
+     "KL missing its 1/2"),
+    (lambda x, mu, lv, mz, lz: ((x - mu) ** 2 / lv.exp() + lv).sum() + kl(mz, lz), 0.5,
+     "negative log-likelihood missing its 1/2"),
+])
+def test_a_missing_half_on_a_whole_term_is_a_beta_vae_with_a_hint(loss_fn, beta, hint):
+    # Dropping the 1/2 of a whole term only reweights KL against reconstruction: a
+    # beta-VAE (not a bug by the rule), but the diagnosis names the likely slip.
+    report = check_gaussian_vae_loss(loss_fn)
+    assert report.is_elbo
+    assert abs(report.beta - beta) <= report.beta_bound
+    assert hint in report.diagnosis
+    with pytest.raises(NotAnElboError, match=hint):
+        assert_gaussian_vae_loss(loss_fn, beta=1.0)
+
+
 def test_mean_over_all_elements_gives_beta_equal_to_data_dim():
     # F.gaussian_nll_loss(reduction="mean") averages over B*D (and drops log 2 pi); a KL
     # summed over latents and averaged over the batch then has weight D relative to it.

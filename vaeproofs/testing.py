@@ -753,6 +753,12 @@ def _describe_elbo(beta: float, beta_bound: float, fixed_variance: float | None,
         text = (f"beta-VAE: the KL is weighted by beta = {beta:.6g} relative to the "
                 f"reconstruction term")
         what = "beta"
+        if abs(beta - 2.0) <= beta_bound:
+            text += (" (if a plain VAE was meant: beta = 2 is what a KL missing its 1/2 "
+                     "gives)")
+        elif abs(beta - 0.5) <= beta_bound:
+            text += (" (if a plain VAE was meant: beta = 1/2 is what a Gaussian negative "
+                     "log-likelihood missing its 1/2 gives)")
     if depends:
         text += (f"; {what} changes with {', '.join(depends)} because the reconstruction "
                  f"and the KL are reduced differently (see reduction)")
