@@ -154,6 +154,18 @@ def test_mean_over_all_elements_gives_beta_equal_to_data_dim():
     assert "mean over pixels" in free.reduction
 
 
+def test_mnist_sized_batch_with_mean_reduction():
+    # 128 x 784 elements: the round-off bound grows with B D, the verdict must not change.
+    def loss_fn(x, mu, lv, mz, lz):
+        b = x.shape[0]
+        return (nll(x.flatten(1), mu.flatten(1), lv.flatten(1)) + kl(mz, lz)) / b
+
+    report = check_gaussian_vae_loss(loss_fn, data_shape=(1, 28, 28), latent_dim=16,
+                                     batch_size=128)
+    assert report.is_elbo and abs(report.beta - 1.0) <= report.beta_bound
+    assert "mean over batch" in report.reduction
+
+
 def test_image_shaped_data_and_fixed_latent_dim():
     def loss_fn(x, mu, lv, mz, lz):
         assert x.shape[1:] == (1, 3, 3) and mz.shape[1] == 5
@@ -242,8 +254,11 @@ MISTAKES = [
 ]
 
 
+@pytest.mark.parametrize("precision", ["float64", "float32"])
 @pytest.mark.parametrize("name, loss_fn, keyword", MISTAKES, ids=[m[0] for m in MISTAKES])
-def test_planted_mistake_is_caught_and_named(name, loss_fn, keyword):
+def test_planted_mistake_is_caught_and_named(name, loss_fn, keyword, precision):
+    if precision == "float32":  # the user computes in float32: looser bound, same verdict
+        loss_fn = (lambda f: lambda *a: f(*(t.float() for t in a)))(loss_fn)
     report = check_gaussian_vae_loss(loss_fn)
     assert not report.is_elbo
     assert keyword in report.diagnosis, report.diagnosis
@@ -323,6 +338,7 @@ def test_loss_function_errors_are_package_errors():
     ({"latent_dim": 0}, "latent_dim"),
     ({"latent_dim": 2.5}, "latent_dim"),
     ({"batch_size": True}, "batch_size"),
+    ({"batch_size": 1000, "data_shape": (1, 28, 28)}, "batch_size"),
     ({"dtype": torch.int64}, "dtype"),
     ({"seed": -1}, "seed"),
 ])

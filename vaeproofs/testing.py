@@ -88,6 +88,8 @@ _LOG_2PI = math.log(2.0 * math.pi)
 _OPS_PER_TERM = 10
 #: Least-squares samples per fitted coefficient (over-determination of each fit).
 _SAMPLES_PER_FEATURE = 3
+#: Most elements B * D of one designed batch (keeps the design's memory < ~100 MB).
+_MAX_ELEMENTS = 2 ** 17
 
 LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], Any]
 
@@ -630,6 +632,12 @@ def check_gaussian_vae_loss(loss_fn: LossFn, *, data_shape: int | Sequence[int] 
         raise InvalidArgumentError("seed", f"must be a non-negative integer, got {seed!r}")
 
     b0 = b_ref if b_ref is not None else 5
+    elements = b0 * (int(np.prod(shape)) if shape is not None else 7)
+    if elements > _MAX_ELEMENTS:
+        raise InvalidArgumentError("batch_size", f"batch_size * prod(data_shape) must be <= "
+                                                 f"{_MAX_ELEMENTS} (memory of the "
+                                                 f"{_SAMPLES_PER_FEATURE * len(FEATURE_NAMES) + 1}"
+                                                 f" designed batches), got {elements}")
     b1 = 2 if b0 != 2 else 3
     d0 = shape if shape is not None else (4,)
     d1 = (7,) if shape is None else None
