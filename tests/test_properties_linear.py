@@ -43,6 +43,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from vaeproofs.errors import InvalidArgumentError
 from vaeproofs.numeric.linear import linear_elbo, linear_elbo_monte_carlo
 from vaeproofs.strategies import LinearVaeCase, bounded_floats, linear_vae_cases
 from vaeproofs.symbolic import linear as sym_linear
@@ -282,3 +283,48 @@ def test_z_follows_from_the_budget():
     assert NormalDist().cdf(Z) == pytest.approx(1 - FALSE_FAILURE_BUDGET / (2 * MC_COMPARISONS),
                                                 rel=1e-12)
     assert 6.0 < Z < 6.5
+
+
+# ------------------------------------------------ argument checks of the torch implementation
+
+_GOOD = {"x": np.zeros((2, 3)), "W": np.ones((3, 2)), "b": np.zeros(3), "sigma2": 1.0,
+         "m": np.zeros((2, 2)), "S": np.eye(2)}
+
+
+@pytest.mark.parametrize("argument, value", [
+    ("x", np.zeros((2, 3, 1))),
+    ("x", np.array([[np.nan, 0.0, 0.0], [0.0, 0.0, 0.0]])),
+    ("W", np.ones((4, 2))),
+    ("W", np.ones((3, 0))),
+    ("b", np.zeros(4)),
+    ("sigma2", 0.0),
+    ("sigma2", -1.0),
+    ("sigma2", np.ones(2)),
+    ("m", np.zeros((3, 2))),
+    ("S", np.eye(3)),
+    ("S", np.array([[1.0, 0.5], [0.0, 1.0]])),
+    ("S", np.array([[1.0, 2.0], [2.0, 1.0]])),
+    ("S", "identity"),
+])
+def test_torch_linear_elbo_rejects_bad_arguments(argument, value):
+    kwargs = {**_GOOD, argument: value}
+    with pytest.raises(InvalidArgumentError) as info:
+        linear_elbo(**kwargs)
+    assert info.value.argument == argument
+    with pytest.raises(InvalidArgumentError):
+        linear_elbo_monte_carlo(**kwargs, num_samples=4)
+
+
+@pytest.mark.parametrize("num_samples", [1, 0, 2.5, True])
+def test_monte_carlo_needs_at_least_two_samples(num_samples):
+    with pytest.raises(InvalidArgumentError) as info:
+        linear_elbo_monte_carlo(**_GOOD, num_samples=num_samples)
+    assert info.value.argument == "num_samples"
+
+
+def test_torch_linear_elbo_accepts_one_point_and_per_point_covariances():
+    one = linear_elbo(_GOOD["x"][0], _GOOD["W"], _GOOD["b"], 1.0, _GOOD["m"][0], _GOOD["S"])
+    per_point = linear_elbo(_GOOD["x"], _GOOD["W"], _GOOD["b"], 1.0, _GOOD["m"],
+                            np.stack([_GOOD["S"], _GOOD["S"]]))
+    assert one.shape == (1,) and per_point.shape == (2,)
+    assert float(one[0]) == float(per_point[0])  # same inputs, same float64 operations
