@@ -100,7 +100,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     m.add_argument("--activation", choices=("tanh", "relu", "elu"), default="tanh",
                    help="activation of the hidden layers")
     o = p.add_argument_group("optimisation")
-    o.add_argument("--steps", type=int, default=2000, help="Adam updates")
+    o.add_argument("--steps", type=int, default=3000, help="Adam updates")
     o.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate")
     o.add_argument("--batch-size", type=_count_or_all, default=None, metavar="B",
                    help="minibatch size, or 'all' (the default: full batch)")

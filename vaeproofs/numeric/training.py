@@ -78,7 +78,7 @@ class TrainConfig:
     likelihood: str = "per-pixel"
     data: str = "digits"
     n_train: int | None = 16
-    steps: int = 2000
+    steps: int = 3000
     seed: int = 0
     dtype: str = "float64"
     lr: float = 3e-3
