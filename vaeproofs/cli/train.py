@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -124,8 +125,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     r.add_argument("--plot", default=None, metavar="OUT.png",
                    help="also write the training-curve figure as PNG")
     r.add_argument("--label", default="", help="name of the run in the figure and the bar")
-    r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
-                   help="show a progress bar on standard error")
+    r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="show a progress bar on standard error (default: when standard "
+                   "error is a terminal, so that logs of batch jobs stay clean)")
     p.set_defaults(run=run)
     return p
 
@@ -174,7 +176,8 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         config = TrainConfig(**_config_values(args))
-        result = train(config, progress=args.progress)
+        progress = sys.stderr.isatty() if args.progress is None else args.progress
+        result = train(config, progress=progress)
     except InvalidArgumentError as exc:
         raise InvalidArgumentError(_OPTION.get(exc.argument, exc.argument), exc.problem
                                    ) from exc

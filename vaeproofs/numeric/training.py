@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from vaeproofs.errors import InvalidArgumentError
 from vaeproofs.numeric.data import (
@@ -56,7 +57,8 @@ class TrainConfig:
 
     Data: ``data`` is ``"digits"``, ``"manifold"`` or a path to an (N, D) ``.npy`` file;
     ``n_train`` takes the first n points of the (shuffled) training split (``None``: all);
-    ``n_test`` likewise for the test split; ``dequantize`` (digits only) and
+    ``n_test`` likewise for the test split (clipped to its size; the JSON records the
+    number used); ``dequantize`` (digits only) and
     ``binarize`` (``None``: binarise exactly when the likelihood needs binary data) as
     in :mod:`vaeproofs.numeric.data`; ``data_seed`` fixes the split and the noise.
     Model: ``likelihood`` (a name in :data:`~vaeproofs.numeric.heads.HEADS`),
@@ -204,7 +206,10 @@ class TrainResult:
     ``floor_cap_threshold``: -(D/2) log(2 pi xi) for the configured ``xi``, the value no
     xi-floored model can exceed; ``passed_cap_at_step`` / ``mean_passed_cap_at_step``:
     the first logged step where the maximum / mean per-point training ELBO exceeded
-    that threshold (``None``: never).
+    that threshold (``None``: never).  Each history row has ``step``, ``loss`` (the
+    training loss of the update that led there: minus the minibatch-mean ELBO from
+    ``train_samples`` draws; ``None`` at step 0) and the keys of
+    :func:`vaeproofs.numeric.metrics.evaluate`.
     """
 
     config: TrainConfig
@@ -443,8 +448,6 @@ def train(config: TrainConfig, *, progress: bool = True, dataset: Dataset | None
                           train_samples=config.train_samples, generator=gen)
         settings = EvalSettings(elbo_samples=config.elbo_samples,
                                 iwae_samples=config.iwae_samples, seed=config.seed + 1)
-        from tqdm.auto import tqdm
-
         bar = tqdm(total=config.steps, disable=not progress, desc=config.label or
                    config.likelihood, leave=False, dynamic_ncols=True)
         last_loss: float | None = None
