@@ -777,7 +777,8 @@ def _describe_failure(worst: _Fit, weights_positive: bool, same_family: bool) ->
     if worst.full_residual > worst.tolerance:
         return (f"{worst.full_residual:.3g} of the loss's variation (relative) is explained "
                 f"by no Gaussian-VAE term at shape (B, D, K) = {worst.shape}: not a Gaussian "
-                f"negative log-likelihood (e.g. an L1, Laplace or Bernoulli loss) plus the "
+                f"negative log-likelihood with variance exp(logvar_x) (e.g. an L1, Laplace or "
+                f"Bernoulli loss, or a variance such as softplus(logvar_x)) plus the "
                 f"Gaussian KL")
     q = _Coefs(worst)
     if (q.neg("sq_err/var") and q.ratio_is("sq_err/var", "logvar_x", 1.0)
