@@ -33,7 +33,7 @@ def _series(result: TrainResult, key: str) -> tuple[list[float], list[float]]:
 def plot_training(results: TrainResult | Sequence[TrainResult]) -> Figure:
     """Plot the training curves of one result or several (one colour per run)."""
     runs = [results] if isinstance(results, TrainResult) else list(results)
-    fig = Figure(figsize=(11, 7.5), layout="constrained")
+    fig = Figure(figsize=(11, 8.5), layout="constrained")
     ax_tr, ax_te, ax_var, ax_kl = fig.subplots(2, 2).ravel()
     thresholds: set[float] = set()
     floors: set[float] = set()
@@ -79,5 +79,7 @@ def plot_training(results: TrainResult | Sequence[TrainResult]) -> Figure:
     ax_var.set(title="decoder variance: minimum (solid), median (dashed)", xlabel="step",
                ylabel="sigma^2", yscale="log")
     ax_kl.set(title="KL(q(z|x) || p(z)) per point", xlabel="step", ylabel="nats")
-    ax_tr.legend(fontsize="small")
+    handles, labels = ax_tr.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(3, len(labels)),
+               fontsize="small")
     return fig
