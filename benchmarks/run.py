@@ -1,0 +1,50 @@
+"""Run every benchmark and print one table: ``python benchmarks/run.py [--quick]``.
+
+(a) symbolic derivation vs sympy.stats, (b) closed form vs Monte Carlo of matched
+accuracy, (c) a training step vs a plain PyTorch loop, (d) time to pass the floor's
+cap.  Each benchmark times its sides in alternation within this one run; every ratio is
+median time / median time of that benchmark's baseline (ratio 1), so < 1 is faster.
+Results and the machine are recorded in benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import bench_cap_time, bench_montecarlo, bench_symbolic, bench_train_step
+
+
+def _train_step_rows() -> list[dict[str, object]]:
+    rows = bench_train_step.run()
+    return [{"benchmark": "(c) training step, per-pixel VAE", "variant": r["name"],
+             "median_s": r["median_s"], "ratio": r["ratio"],
+             "note": f"median of {r['repeats']} x {r['steps']} steps; ratio to plain loop"}
+            for r in rows]
+
+
+def main(argv: list[str]) -> int:
+    quick = "--quick" in argv
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}, {platform.platform()}")
+    rows = [*bench_symbolic.run(repeats=3 if quick else 5),
+            *bench_montecarlo.run(repeats=3 if quick else 7),
+            *_train_step_rows(),
+            *bench_cap_time.run(quick=quick, repeats=1 if quick else 3)]
+    print(f"\n| {'benchmark':<36} | {'variant':<44} | {'median':>12} | {'ratio':>9} | note |")
+    print(f"|{'-' * 38}|{'-' * 46}|{'-' * 14}|{'-' * 11}|------|")
+    for r in rows:
+        t = r["median_s"]
+        shown = f"{t * 1e3:9.3f} ms" if t < 1 else f"{t:10.3g} s"
+        ratio = "" if math.isnan(r["ratio"]) else f"{r['ratio']:9.3g}"
+        print(f"| {r['benchmark']:<36} | {r['variant']:<44} | {shown:>12} | {ratio:>9} | {r['note']} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
