@@ -37,7 +37,9 @@ code { font-family: ui-monospace, "SFMono-Regular", Menlo, monospace; font-size:
 figure { margin: 1rem 0; } figure img { max-width: 100%; border: 1px solid #eef1f4; }
 figcaption { color: #4a5561; font-size: .9rem; }
 .derivation ol { padding-left: 1.4rem; } .derivation li { margin: .5rem 0; }
-math[display="block"] { margin: .4rem 0 .4rem 1rem; overflow-x: auto; }
+math[display="block"] { margin: .4rem 0 .4rem 1rem; padding: .15rem 0; overflow-x: auto;
+                        overflow-y: hidden; }
+td:first-child code { white-space: nowrap; }
 .error { color: #b3261e; }
 .sources { color: #4a5561; font-size: .9rem; }
 """
