@@ -127,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
 
     doc = ReportDocument(results=results, derivations=context.derivations(),
                          elapsed_s=time.perf_counter() - start, versions=_versions(),
-                         quick=args.quick)
+                         quick=args.quick, timings=dict(context.timings))
     # The verdicts are written first, so a failure while drawing cannot lose them.
     if args.json is not None:
         _write_atomic(args.json, json.dumps(doc.to_json(), indent=2).encode("utf-8"))
@@ -139,7 +139,10 @@ def run(args: argparse.Namespace) -> int:
         _write_atomic(args.report / "report.html", render_html(doc).encode("utf-8"))
 
     n_decided = sum(r.decided for r in results)
-    print(f"\n{n_decided}/{len(results)} claims decided in {doc.elapsed_s:.1f} s: "
+    shared = sorted(context.timings.items(), key=lambda kv: -kv[1])
+    print("\nshared computations (counted in the time of the first claim that needed them): "
+          + ", ".join(f"{k} {v:.1f} s" for k, v in shared if v >= 0.05))
+    print(f"{n_decided}/{len(results)} claims decided in {doc.elapsed_s:.1f} s: "
           f"{sum(r.verdict == 'holds' for r in results)} hold, "
           f"{sum(r.verdict == 'fails' for r in results)} fail.")
     if args.report is not None:

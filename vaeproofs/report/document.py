@@ -23,6 +23,9 @@ class ReportDocument:
         elapsed_s: wall time of the whole verification.
         versions: package versions that produced the numbers.
         quick: whether the reduced (``--quick``) settings were used.
+        timings: seconds spent in each shared computation (training suite,
+            constructions, derivations); each is counted in the time of the first
+            claim that needed it.
     """
 
     results: list[ClaimResult]
@@ -32,6 +35,7 @@ class ReportDocument:
     elapsed_s: float = 0.0
     versions: dict[str, str] = field(default_factory=dict)
     quick: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object written by ``vaeproofs verify --json``."""
@@ -40,4 +44,5 @@ class ReportDocument:
             "elapsed_s": round(self.elapsed_s, 3),
             "versions": self.versions,
             "quick": self.quick,
+            "shared_computations_s": {k: round(v, 3) for k, v in self.timings.items()},
         }

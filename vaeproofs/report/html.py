@@ -80,6 +80,11 @@ def render_html(doc: ReportDocument) -> str:
                      f"<td>{_badge(r.verdict)}</td><td>{_e(r.conditions)}</td>"
                      f"<td>{r.elapsed_s:.1f}</td></tr>")
     parts.append("</tbody></table>")
+    if doc.timings:
+        parts.append('<p class="sources">Shared computations, counted in the time of the first '
+                     "claim that needed them: " + ", ".join(
+                         f"{_e(k)} {v:.1f}&nbsp;s" for k, v in
+                         sorted(doc.timings.items(), key=lambda kv: -kv[1]) if v >= 0.05) + ".</p>")
 
     parts.append("<h2>Claims and evidence</h2>")
     shown: set[str] = set()
