@@ -159,7 +159,9 @@ def point_sets(draw: st.DrawFn, n: int | st.SearchStrategy[int] | None = None,
 @st.composite
 def linear_vae_params(draw: st.DrawFn, data_dim: int, latent_dim: int, n: int, *,
                       weight_bound: float = 2.0, sigma2_range: tuple[float, float] = (0.05, 5.0),
-                      mean_bound: float = 2.0) -> tuple[NDArray[np.float64], ...]:
+                      mean_bound: float = 2.0
+                      ) -> tuple[NDArray[np.float64], NDArray[np.float64], float,
+                                 NDArray[np.float64], NDArray[np.float64]]:
     """Parameters (W, b, sigma2, m, S) of a linear-Gaussian VAE for given dimensions.
 
     W and b have entries in [-weight_bound, weight_bound]; sigma2 (a variance) in
@@ -171,7 +173,7 @@ def linear_vae_params(draw: st.DrawFn, data_dim: int, latent_dim: int, n: int, *
     sigma2 = draw(bounded_floats(*sigma2_range))
     m = draw(float_arrays((n, latent_dim), -mean_bound, mean_bound))
     S = draw(spd_matrices(latent_dim))
-    return W, b, sigma2, m, S
+    return W, b, float(sigma2), m, S
 
 
 @st.composite
