@@ -14,6 +14,7 @@ import pytest
 import sympy as sp
 from scipy import integrate, stats
 
+from vaeproofs.errors import InvalidArgumentError
 from vaeproofs.symbolic import gaussian
 
 
@@ -80,5 +81,5 @@ def test_diagonal_kl_is_the_sum_and_checks_lengths() -> None:
                        - gaussian.kl_normal_standard(b, v)) == 0
     # KL(N(0, 1) || N(0, 1)) = 0 in every coordinate.
     assert gaussian.kl_diagonal_standard([0, 0, 0], [1, 1, 1]) == 0
-    with pytest.raises(ValueError, match="differ in length"):
+    with pytest.raises(InvalidArgumentError, match="variances: must have the length of means"):
         gaussian.kl_diagonal_standard([a, b], [u])

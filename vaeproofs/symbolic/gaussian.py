@@ -27,6 +27,7 @@ from functools import lru_cache
 
 import sympy as sp
 
+from vaeproofs.errors import InvalidArgumentError
 from vaeproofs.symbolic.derivation import Derivation
 
 __all__ = [
@@ -105,8 +106,8 @@ def kl_diagonal_standard(means: Sequence[sp.Expr], variances: Sequence[sp.Expr])
     sum of the per-coordinate KLs (independence).
     """
     if len(means) != len(variances):
-        raise ValueError(f"means and variances differ in length: {len(means)} != "
-                         f"{len(variances)}")
+        raise InvalidArgumentError("variances", f"must have the length of means "
+                                   f"({len(means)}), got {len(variances)}")
     return sp.Add(*(kl_normal_standard(mj, vj) for mj, vj in zip(means, variances, strict=True)))
 
 

@@ -51,6 +51,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from vaeproofs.errors import InvalidArgumentError
 from vaeproofs.symbolic.derivation import Derivation
 from vaeproofs.symbolic.gaussian import expected_gaussian_log_density, kl_diagonal_standard
 
@@ -142,7 +143,7 @@ def linear_gaussian_symbols(D: int, k: int, *, diagonal_S: bool = False
                             ) -> LinearGaussianSymbols:
     """All-symbol matrices for sizes D >= 1, k >= 1 (S diagonal if ``diagonal_S``)."""
     if D < 1 or k < 1:
-        raise ValueError(f"D and k must be >= 1, got D={D}, k={k}")
+        raise InvalidArgumentError("D" if D < 1 else "k", f"must be >= 1, got D={D}, k={k}")
     x = sp.Matrix(D, 1, lambda i, _: sp.Symbol(f"x_{i + 1}", real=True))
     b = sp.Matrix(D, 1, lambda i, _: sp.Symbol(f"b_{i + 1}", real=True))
     W = sp.Matrix(D, k, lambda i, j: sp.Symbol(f"w_{i + 1}{j + 1}", real=True))
@@ -274,7 +275,7 @@ def gaussian_kl(m: sp.Matrix, S: sp.Matrix, mu: sp.Matrix, Sigma: sp.Matrix | No
     """
     k = m.shape[0]
     if (Sigma is None) == (precision is None):
-        raise ValueError("give exactly one of Sigma and precision")
+        raise InvalidArgumentError("Sigma", "give exactly one of Sigma and precision")
     if precision is None:
         precision = _inverse(Sigma)
 
