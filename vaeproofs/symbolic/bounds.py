@@ -29,6 +29,7 @@ import sympy as sp
 
 from vaeproofs.symbolic.derivation import Derivation
 from vaeproofs.symbolic.gaussian import normal_log_density
+from vaeproofs.symbolic.sources import HIGGINS, KINGMA_WELLING_DECODER, MATTEI_FRELLSEN, RYBKIN
 from vaeproofs.validation import check_int_range, check_positive
 
 __all__ = [
@@ -39,14 +40,6 @@ __all__ = [
     "gaussian_floor_cap",
 ]
 
-MATTEI_FRELLSEN = ("Mattei & Frellsen, 'Leveraging the exact likelihood of deep latent "
-                   "variable models', NeurIPS 2018 (arXiv 1802.04826), section 2.1")
-RYBKIN = ("Rybkin, Daniilidis & Levine, 'Simple and effective VAE training with calibrated "
-          "decoders' (sigma-VAE), ICML 2021 (arXiv 2006.13202), section 3")
-KINGMA_WELLING = ("Kingma & Welling, 'Auto-Encoding Variational Bayes', arXiv 1312.6114 "
-                  "(2013), appendix C.2 (Gaussian decoder)")
-HIGGINS = ("Higgins et al., 'beta-VAE: learning basic visual concepts with a constrained "
-           "variational framework', ICLR 2017 (beta-weighted KL)")
 THEORY = "vaeproofs THEORY.md sections 1-4"
 
 _X = sp.Symbol("x", real=True)
@@ -294,7 +287,7 @@ def derive_fixed_variance_beta() -> Derivation:
     d = Derivation(
         name="fixed-variance-beta",
         title="A fixed decoder variance is squared error plus constants: β = 2 s₀²",
-        sources=[KINGMA_WELLING, HIGGINS, THEORY],
+        sources=[KINGMA_WELLING_DECODER, HIGGINS, THEORY],
     )
     xs = sp.symbols("x1:4", real=True)
     mus = sp.symbols("mu1:4", real=True)

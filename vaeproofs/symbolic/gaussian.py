@@ -29,6 +29,7 @@ import sympy as sp
 
 from vaeproofs.errors import InvalidArgumentError
 from vaeproofs.symbolic.derivation import Derivation
+from vaeproofs.symbolic.sources import KINGMA_WELLING_KL
 
 __all__ = [
     "derive_expected_log_density",
@@ -40,8 +41,6 @@ __all__ = [
     "normal_log_density",
 ]
 
-KINGMA_WELLING = ("Kingma & Welling, 'Auto-Encoding Variational Bayes', arXiv 1312.6114 "
-                  "(2013), appendix B (Gaussian KL in closed form)")
 THEORY_S3 = "vaeproofs THEORY.md section 3 (closed forms, standard)"
 
 # Generic symbols on which the cached derivations run.
@@ -138,7 +137,7 @@ def derive_kl() -> Derivation:
     d = Derivation(
         name="gaussian-kl",
         title="KL(N(m, s²) ‖ N(0, 1)) by integration over the real line",
-        sources=[KINGMA_WELLING, THEORY_S3],
+        sources=[KINGMA_WELLING_KL, THEORY_S3],
     )
     z, m, s2 = _Z, _M, _S2
     d.step("Encoder density q(z) = N(z | m, s²), with s² > 0 a variance.",
@@ -176,7 +175,7 @@ def derive_expected_log_density() -> Derivation:
     d = Derivation(
         name="gaussian-expected-loglik",
         title="E_q[log N(x | w z + b, σ²)] for q = N(m, s²)",
-        sources=[KINGMA_WELLING, THEORY_S3],
+        sources=[KINGMA_WELLING_KL, THEORY_S3],
     )
     x, w, b, sigma2, m, s2 = _X, _W, _B, _SIGMA2, _M, _S2
     log_lik = normal_log_density(x, w * _Z + b, sigma2)

@@ -52,6 +52,7 @@ from vaeproofs.symbolic.linear import (
     log_marginal,
     posterior_formula,
 )
+from vaeproofs.symbolic.sources import DAI_WIPF, LUCAS, TIPPING_BISHOP
 
 __all__ = [
     "CONCRETE_SIZES",
@@ -74,11 +75,6 @@ CONCRETE_SIZES: tuple[tuple[int, int], ...] = ((2, 1), (3, 1), (3, 2))
 DEGENERATE_CASES: tuple[tuple[int, int, int], ...] = ((2, 1, 1), (3, 1, 1), (3, 2, 1),
                                                       (3, 2, 2))
 
-TIPPING_BISHOP = ("Tipping & Bishop, 'Probabilistic principal component analysis', "
-                  "JRSS-B 61(3), 611-622 (1999), section 3.2")
-LUCAS = ("Lucas, Tucker, Grosse & Norouzi, 'Don't blame the ELBO! A linear VAE perspective "
-         "on posterior collapse', NeurIPS 2019, section 4")
-DAI_WIPF = "Dai & Wipf, 'Diagnosing and enhancing VAE models', ICLR 2019"
 THEORY_S3 = "vaeproofs THEORY.md section 3"
 
 N = sp.Symbol("n", positive=True, integer=True)

@@ -42,6 +42,7 @@ from vaeproofs.symbolic.gaussian import (
     kl_normal_standard,
     normal_log_density,
 )
+from vaeproofs.symbolic.sources import KINGMA_WELLING_KL, SEED_ANSWER2
 from vaeproofs.validation import as_float_array, check_positive
 
 __all__ = [
@@ -51,10 +52,6 @@ __all__ = [
     "derive_learnable_mean",
 ]
 
-SEED_ANSWER2 = ("Public Q&A thread on the ill-posedness of Gaussian VAEs (/work/shared/seed/), "
-                "second answer and its comment")
-KINGMA_WELLING = ("Kingma & Welling, 'Auto-Encoding Variational Bayes', arXiv 1312.6114 (2013), "
-                  "appendix B (Gaussian KL)")
 THEORY = "vaeproofs THEORY.md sections 2-3 (claims answer2.*, comment.*; closed forms)"
 
 # Symbols.  s: encoder standard deviation; tau: decoder precision; c: the
@@ -184,7 +181,7 @@ def derive_answer2() -> Derivation:
     d = Derivation(
         name="answer2-tradeoff",
         title="The second answer's 1-D KL-versus-precision example, re-derived",
-        sources=[SEED_ANSWER2, KINGMA_WELLING, THEORY],
+        sources=[SEED_ANSWER2, KINGMA_WELLING_KL, THEORY],
     )
     pieces = _identity_mean_pieces()
     elog, kl, elbo = pieces["elog"], pieces["kl"], pieces["elbo"]
@@ -403,7 +400,7 @@ def derive_learnable_mean() -> Derivation:
     d = Derivation(
         name="answer2-learnable-mean",
         title="The 1-D example with a learnable decoder mean a·z: the ELBO is unbounded",
-        sources=[SEED_ANSWER2, KINGMA_WELLING, THEORY],
+        sources=[SEED_ANSWER2, KINGMA_WELLING_KL, THEORY],
     )
     ELBO = sp.Function("ELBO")(a, s, tau)
     elog = _clean(expected_gaussian_log_density(0, a, 0, 1 / tau, 0, s**2))

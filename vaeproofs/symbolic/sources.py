@@ -1,0 +1,25 @@
+"""The papers the symbolic derivations reproduce, cited once for every module.
+
+Each constant is the citation printed in a derivation's ``Sources`` list; the
+section named is the one whose formula is re-derived.
+"""
+
+from __future__ import annotations
+
+KINGMA_WELLING_KL = ("Kingma & Welling, 'Auto-Encoding Variational Bayes', arXiv 1312.6114 "
+                     "(2013), appendix B (Gaussian KL in closed form)")
+KINGMA_WELLING_DECODER = ("Kingma & Welling, 'Auto-Encoding Variational Bayes', arXiv 1312.6114 "
+                          "(2013), appendix C.2 (Gaussian decoder)")
+MATTEI_FRELLSEN = ("Mattei & Frellsen, 'Leveraging the exact likelihood of deep latent "
+                   "variable models', NeurIPS 2018 (arXiv 1802.04826), section 2.1")
+RYBKIN = ("Rybkin, Daniilidis & Levine, 'Simple and effective VAE training with calibrated "
+          "decoders' (sigma-VAE), ICML 2021 (arXiv 2006.13202), section 3")
+HIGGINS = ("Higgins et al., 'beta-VAE: learning basic visual concepts with a constrained "
+           "variational framework', ICLR 2017 (beta-weighted KL)")
+TIPPING_BISHOP = ("Tipping & Bishop, 'Probabilistic principal component analysis', "
+                  "JRSS-B 61(3), 611-622 (1999), section 3.2")
+LUCAS = ("Lucas, Tucker, Grosse & Norouzi, 'Don't blame the ELBO! A linear VAE perspective "
+         "on posterior collapse', NeurIPS 2019, section 4")
+DAI_WIPF = "Dai & Wipf, 'Diagnosing and enhancing VAE models', ICLR 2019"
+SEED_ANSWER2 = ("Public Q&A thread on the ill-posedness of Gaussian VAEs (shared/seed), "
+                "second answer and its comment")
