@@ -181,11 +181,9 @@ class ExactLikelihood(Construction):
         """
         if self.floor == 0:
             return None
-        v = sp.Symbol("v", positive=True)
-        at_mean = -sp.Rational(self.dim, 2) * sp.log(2 * sp.pi * v)
-        if not sp.diff(at_mean, v).is_negative:
-            return None
-        return self.n * at_mean.subs(v, self.floor)
+        from vaeproofs.symbolic.bounds import floor_cap_total
+
+        return floor_cap_total(self.n, self.dim, self.floor)
 
     # ------------------------------------------------------------------ torch ---
     def float_limit(self, dtype: str = "float64") -> FloatLimit:

@@ -77,11 +77,9 @@ class FlooredElbo(MemorisingElbo):
         ``-(D/2) log(2 pi v)`` is decreasing in v (sympy derivative), so its maximum over
         ``v >= xi`` is at xi; the KL only lowers the ELBO.
         """
-        v = sp.Symbol("v", positive=True)
-        at_mean = -sp.Rational(self.dim, 2) * sp.log(2 * sp.pi * v)
-        if not sp.diff(at_mean, v).is_negative:
-            return None
-        return self.n * at_mean.subs(v, self.floor)
+        from vaeproofs.symbolic.bounds import floor_cap_total
+
+        return floor_cap_total(self.n, self.dim, self.floor)
 
     def float_limit(self, dtype: str = "float64") -> FloatLimit:
         """None: the variance stays >= xi, every term stays in range."""

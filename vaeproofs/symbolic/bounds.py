@@ -37,6 +37,7 @@ __all__ = [
     "derive_fixed_variance_beta",
     "derive_floor_cap",
     "derive_shared_variance",
+    "floor_cap_total",
     "gaussian_floor_cap",
 ]
 
@@ -62,6 +63,16 @@ def _floor_cap_per_point() -> sp.Expr:
     per-coordinate maximum -log(2 pi xi)/2 (derived in :func:`derive_floor_cap`)."""
     per_factor_max = normal_log_density(_MU, _MU, _V)  # value at x = mu
     return sp.Sum(per_factor_max.subs(_V, _XI), (_J, 1, _D)).doit()
+
+
+def floor_cap_total(n: int | sp.Expr, dim: int | sp.Expr, xi: sp.Expr) -> sp.Expr:
+    """The cap -(n D/2) log(2 pi xi) on the log-density of n points, as a sympy value.
+
+    The per-point cap is derived in :func:`derive_floor_cap` (each Gaussian factor is
+    largest at x = mu, and that maximum decreases in the variance); this sums it over
+    n points.  Used by the floored constructions (:mod:`vaeproofs.constructions`).
+    """
+    return n * _floor_cap_per_point().subs({_D: dim, _XI: xi})
 
 
 @lru_cache(maxsize=1)
