@@ -51,7 +51,7 @@ def test_evidence_under_other_conditions_does_not_vote_but_is_described() -> Non
     verdict, conflicts = decide("scope", evidence)
     assert (verdict, conflicts) == ("fails", [])
     text = describe_conditions("scope", verdict, evidence)
-    assert text == "Holds for narrow case; fails for scope; other."
+    assert text == "Holds for narrow case; fails for scope, and for other."
 
 
 def test_conflict_lists_the_disagreeing_items() -> None:

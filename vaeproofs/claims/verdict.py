@@ -86,9 +86,9 @@ def describe_conditions(scope: str, verdict: Verdict, evidence: Sequence[Evidenc
             bucket.append(e.condition)
     parts = []
     if holds:
-        parts.append("holds for " + "; ".join(holds))
+        parts.append("holds for " + ", and for ".join(holds))
     if fails:
-        parts.append("fails for " + "; ".join(fails))
+        parts.append("fails for " + ", and for ".join(fails))
     text = "; ".join(parts) if parts else "no decisive evidence"
     if verdict == "conflict":
         text = f"CONFLICT under '{scope}': the evidence disagrees. " + text

@@ -73,6 +73,14 @@ def render_html(doc: ReportDocument) -> str:
         f'<p class="lede">vaeproofs decided {len(doc.results)} claims from computed evidence'
         f"{mode} in {doc.elapsed_s:.1f} s: {counts['holds']} hold, {counts['fails']} fail"
         + (f", {undecided} undecided or in conflict" if undecided else "") + ".</p>")
+    question = next((r for r in doc.results if r.id == "question.ill-posed"), None)
+    if question is not None and question.decided:
+        answer = {"holds": "yes: with a learned decoder variance the objective is unbounded",
+                  "fails": "no: the objective stays bounded"}[question.verdict]
+        parts.append(f"<p><strong>The question &mdash; is it ill-posed?</strong> {_e(answer)} "
+                     f"(<code>question.ill-posed</code> {question.verdict}). The table says "
+                     "which remedies hold and where each answer in the discussion is right "
+                     "or wrong.</p>")
     parts.append("<table><thead><tr><th>claim</th><th>verdict</th><th>conditions</th>"
                  "<th>time&nbsp;(s)</th></tr></thead><tbody>")
     for r in doc.results:
