@@ -16,6 +16,7 @@ from numpy.typing import ArrayLike, NDArray
 from vaeproofs.errors import InvalidArgumentError
 
 __all__ = [
+    "as_distinct_points",
     "as_float_array",
     "check_int_range",
     "check_positive",
@@ -90,3 +91,14 @@ def check_spd(name: str, mat: NDArray[np.float64]) -> None:
         np.linalg.cholesky(mat)
     except np.linalg.LinAlgError as exc:
         raise InvalidArgumentError(name, "must be positive definite") from exc
+
+
+def as_distinct_points(name: str, value: ArrayLike, *, min_points: int = 1) -> NDArray[np.float64]:
+    """Return ``value`` as a finite float64 (n, D) array of distinct rows, n >= ``min_points``."""
+    arr = as_float_array(name, value, ndim=2)
+    if arr.shape[0] < min_points or arr.shape[1] < 1:
+        raise InvalidArgumentError(name, f"must have shape (n >= {min_points}, D >= 1), "
+                                         f"got {arr.shape}")
+    if len({tuple(row) for row in arr}) != arr.shape[0]:
+        raise InvalidArgumentError(name, "must be distinct points (two rows are equal)")
+    return arr

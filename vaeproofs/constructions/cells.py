@@ -35,7 +35,6 @@ import mpmath
 import sympy as sp
 
 from vaeproofs.constructions.base import Construction, U
-from vaeproofs.errors import InvalidArgumentError
 
 __all__ = ["CellElbo", "cell_mass", "kl_standard_normal"]
 
@@ -71,14 +70,9 @@ class CellElbo(Construction):
     objective_kind = "ELBO, total over the n points"
 
     def __init__(self, points: Any, *, half_width: Any = 1) -> None:
-        from vaeproofs.validation import as_float_array, check_positive
+        from vaeproofs.validation import as_distinct_points, check_positive
 
-        arr = as_float_array("points", points, ndim=2)
-        if arr.shape[0] < 2 or arr.shape[1] < 1:
-            raise InvalidArgumentError("points", f"must have shape (n >= 2, D >= 1), "
-                                       f"got {arr.shape}")
-        if len({tuple(r) for r in arr}) != arr.shape[0]:
-            raise InvalidArgumentError("points", "must be distinct")
+        arr = as_distinct_points("points", points, min_points=2)
         check_positive("half_width", half_width)
         self.array = arr
         self.points = [[sp.nsimplify(float(v), rational=True) for v in row] for row in arr]

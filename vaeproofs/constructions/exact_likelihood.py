@@ -69,16 +69,9 @@ class ExactLikelihood(Construction):
     )
 
     def __init__(self, points: Any = DEFAULT_POINTS, *, floor: Any = 0) -> None:
-        from vaeproofs.validation import as_float_array, check_positive
+        from vaeproofs.validation import as_distinct_points, check_positive
 
-        arr = as_float_array("points", points, ndim=2)
-        if arr.shape[0] < 1 or arr.shape[1] < 1:
-            from vaeproofs.errors import InvalidArgumentError
-            raise InvalidArgumentError("points", f"must have shape (n >= 1, D >= 1), "
-                                       f"got {arr.shape}")
-        if len({tuple(r) for r in arr}) != arr.shape[0]:
-            from vaeproofs.errors import InvalidArgumentError
-            raise InvalidArgumentError("points", "must be distinct")
+        arr = as_distinct_points("points", points, min_points=1)
         check_positive("floor", floor, strict=False)
         self.points = [[sp.nsimplify(float(v), rational=True) for v in row] for row in arr]
         self.n, self.dim = arr.shape
