@@ -35,8 +35,9 @@ import mpmath
 import sympy as sp
 
 from vaeproofs.constructions.base import Construction, U
+from vaeproofs.symbolic.gaussian import kl_normal_standard
 
-__all__ = ["CellElbo", "cell_mass", "kl_standard_normal"]
+__all__ = ["CellElbo", "cell_mass"]
 
 
 def cell_mass(i: int, j: int, n: int, u: sp.Expr) -> sp.Expr:
@@ -46,15 +47,6 @@ def cell_mass(i: int, j: int, n: int, u: sp.Expr) -> sp.Expr:
     lo = sp.erfc((2 * m - 1) * sp.sqrt(u))
     hi = sp.Integer(0) if last else sp.erfc((2 * m + 1) * sp.sqrt(u))
     return (lo - hi) / 2
-
-
-def kl_standard_normal(c: sp.Expr, s2: sp.Expr) -> sp.Expr:
-    """KL(N(c, s2) || N(0, 1)), natural log; s2 is a variance (Kingma & Welling, app. B).
-
-    Kept local so the module has no import-time dependency on other engineers' work; it
-    is the same formula as ``vaeproofs.symbolic.gaussian.kl_normal_standard`` for k = 1.
-    """
-    return (c**2 + s2 - 1 - sp.log(s2)) / 2
 
 
 class CellElbo(Construction):
@@ -115,7 +107,7 @@ class CellElbo(Construction):
     def kl_terms(self) -> list[sp.Expr]:
         """KL(q_i || prior) for each point."""
         s2 = self.posterior_variance()
-        return [kl_standard_normal(c, s2) for c in self.centres()]
+        return [kl_normal_standard(c, s2) for c in self.centres()]
 
     def _symbolic_objective_u(self) -> sp.Expr:
         total = sp.Integer(0)
