@@ -30,10 +30,8 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from vaeproofs.numeric import heads, networks
 from vaeproofs.strategies import bounded_floats, decoder_families, point_sets
-
-heads = pytest.importorskip("vaeproofs.numeric.heads", reason="decoder heads have not landed")
-networks = pytest.importorskip("vaeproofs.numeric.networks", reason="VAE has not landed")
 
 U64 = 2.0 ** -53
 LOG_2PI = math.log(2 * math.pi)

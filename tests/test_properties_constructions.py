@@ -26,10 +26,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from vaeproofs import constructions
 from vaeproofs.strategies import bounded_floats
-
-constructions = pytest.importorskip(
-    "vaeproofs.constructions", reason="vaeproofs.constructions has not landed")
 
 ALL = constructions.all_constructions()
 DIVERGENT = [c for c in ALL if not c.bounded()]

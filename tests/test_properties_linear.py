@@ -43,6 +43,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from vaeproofs import linear
 from vaeproofs.errors import InvalidArgumentError
 from vaeproofs.numeric.linear import linear_elbo, linear_elbo_monte_carlo
 from vaeproofs.strategies import LinearVaeCase, bounded_floats, linear_vae_cases
@@ -103,8 +104,6 @@ def test_sympy_and_torch_elbo_agree(case):
 
 @given(linear_vae_cases())
 def test_numpy_api_elbo_agrees_with_sympy_and_torch(case):
-    linear = pytest.importorskip("vaeproofs.linear",
-                                 reason="the numpy API vaeproofs.linear has not landed")
     ref = sympy_elbo(case)
     got = np.asarray(linear.elbo(case.x, case.W, case.b, case.sigma2, case.m, case.S))
     torch_value = linear_elbo(case.x, case.W, case.b, case.sigma2, case.m, case.S).numpy()
@@ -198,23 +197,26 @@ def _gap_and_kl(d, k, x, W, b, sigma2, m, S):
     return elbo, logp, mp_kl(m, S, mu, Sigma)
 
 
+def _mp_rows(case):
+    """Per row i of a case, at the current mpmath precision: (i, ELBO, log p(x), KL(q ||
+    posterior), posterior mean, posterior covariance), all in mpmath."""
+    d, k = case.data_dim, case.latent_dim
+    W, b, S = _mp_matrix(case.W), _mp_matrix(case.b).T, _mp_matrix(case.S)
+    sigma2 = mpmath.mpf(case.sigma2)
+    for i in range(case.x.shape[0]):
+        x, m = _mp_matrix(case.x[i]).T, _mp_matrix(case.m[i]).T
+        elbo, logp, kl = _gap_and_kl(d, k, x, W, b, sigma2, m, S)
+        yield (i, elbo, logp, kl, *mp_posterior(x, W, b, sigma2))
+
+
 @given(linear_vae_cases(max_points=2))
 def test_elbo_below_log_marginal_and_gap_is_kl(case):
-    d, k = case.data_dim, case.latent_dim
-    old = mpmath.mp.dps
-    try:
-        mpmath.mp.dps = DPS
-        W, b, S = _mp_matrix(case.W), _mp_matrix(case.b).T, _mp_matrix(case.S)
-        sigma2 = mpmath.mpf(case.sigma2)
-        for i in range(case.x.shape[0]):
-            x, m = _mp_matrix(case.x[i]).T, _mp_matrix(case.m[i]).T
-            elbo, logp, kl = _gap_and_kl(d, k, x, W, b, sigma2, m, S)
+    with mpmath.workdps(DPS):  # restores mp.dps on exit
+        for _, elbo, logp, kl, _, _ in _mp_rows(case):
             assert elbo <= logp
             assert kl >= 0
             # 50 digits; ~30 terms of size <= 1e4: the identity holds to 1e-40.
             assert abs((logp - elbo) - kl) <= mpmath.mpf(10) ** (-40) * (1 + abs(logp))
-    finally:
-        mpmath.mp.dps = old
 
 
 @given(linear_vae_cases(max_points=1), bounded_floats(1e-12, 1e-4))
@@ -246,23 +248,14 @@ def test_tiny_gap_near_the_posterior_equals_kl_in_mpmath(case, delta):
 
 @given(linear_vae_cases(max_points=3))
 def test_numpy_api_log_marginal_posterior_and_kl_match_mpmath(case):
-    linear = pytest.importorskip("vaeproofs.linear",
-                                 reason="the numpy API vaeproofs.linear has not landed")
-    d, k = case.data_dim, case.latent_dim
+    k = case.latent_dim
     logp64 = np.asarray(linear.log_marginal(case.x, case.W, case.b, case.sigma2))
     means64, cov64 = linear.posterior(case.x, case.W, case.b, case.sigma2)
     kl64 = np.asarray(linear.kl_to_posterior(case.x, case.W, case.b, case.sigma2, case.m,
                                              case.S))
     elbo64 = np.asarray(linear.elbo(case.x, case.W, case.b, case.sigma2, case.m, case.S))
-    old = mpmath.mp.dps
-    try:
-        mpmath.mp.dps = DPS
-        W, b, S = _mp_matrix(case.W), _mp_matrix(case.b).T, _mp_matrix(case.S)
-        sigma2 = mpmath.mpf(case.sigma2)
-        for i in range(case.x.shape[0]):
-            x, m = _mp_matrix(case.x[i]).T, _mp_matrix(case.m[i]).T
-            elbo, logp, kl = _gap_and_kl(d, k, x, W, b, sigma2, m, S)
-            mu, Sigma = mp_posterior(x, W, b, sigma2)
+    with mpmath.workdps(DPS):  # restores mp.dps on exit
+        for i, elbo, logp, kl, mu, Sigma in _mp_rows(case):
             # float64 vs 50 digits: relative to the size of the terms (|log p| + 1).
             # Inverses and determinants of matrices with condition number <= ~1e4
             # (sigma2 >= 0.05, |W| <= 2) lose <= 4 digits: 1e-10 leaves room.
@@ -274,8 +267,6 @@ def test_numpy_api_log_marginal_posterior_and_kl_match_mpmath(case):
                 assert abs(means64[i, j] - float(mu[j])) <= REL_TOL * (1 + abs(float(mu[j])))
                 for jj in range(k):
                     assert abs(cov64[j, jj] - float(Sigma[j, jj])) <= REL_TOL
-    finally:
-        mpmath.mp.dps = old
 
 
 def test_z_follows_from_the_budget():
