@@ -12,6 +12,7 @@ from vaeproofs.claims import CLAIMS, Evidence, EvidenceContext, claim_ids, decid
 from vaeproofs.claims import construction_evidence as hp
 from vaeproofs.claims import symbolic_evidence as sym
 from vaeproofs.claims.claim import Claim
+from vaeproofs.claims.conditions import Condition
 from vaeproofs.claims.verdict import describe_conditions
 
 THEORY = Path(__file__).resolve().parents[2] / "shared" / "THEORY.md"
@@ -33,7 +34,10 @@ def test_claim_ids_are_unique_and_every_claim_has_evidence() -> None:
     assert all(c.gatherers and c.statement and c.source and c.scope for c in CLAIMS)
 
 
-def _ev(supports: bool | None, condition: str = "scope") -> Evidence:
+SCOPE, NARROW, OTHER = Condition.FLOORED, Condition.ANSWER2_EXAMPLE, Condition.BERNOULLI
+
+
+def _ev(supports: bool | None, condition: Condition = SCOPE) -> Evidence:
     return Evidence("symbolic", "s", supports, condition)
 
 
@@ -43,22 +47,22 @@ def _ev(supports: bool | None, condition: str = "scope") -> Evidence:
      ((None, None), "undecided"), ((True, None), "holds"), ((False, None), "fails")],
 )
 def test_decide_on_evidence_under_the_scope(supports: tuple[bool | None, ...], verdict: str) -> None:
-    assert decide("scope", [_ev(s) for s in supports])[0] == verdict
+    assert decide(SCOPE, [_ev(s) for s in supports])[0] == verdict
 
 
 def test_evidence_under_other_conditions_does_not_vote_but_is_described() -> None:
-    evidence = [_ev(True, "narrow case"), _ev(False), _ev(False, "other")]
-    verdict, conflicts = decide("scope", evidence)
+    evidence = [_ev(True, NARROW), _ev(False), _ev(False, OTHER)]
+    verdict, conflicts = decide(SCOPE, evidence)
     assert (verdict, conflicts) == ("fails", [])
-    text = describe_conditions("scope", verdict, evidence)
-    assert text == "Holds for narrow case; fails for scope, and for other."
+    text = describe_conditions(SCOPE, verdict, evidence)
+    assert text == f"Holds for {NARROW.value}; fails for {SCOPE.value}, and for {OTHER.value}."
 
 
 def test_conflict_lists_the_disagreeing_items() -> None:
     a, b = _ev(True), _ev(False)
-    verdict, conflicts = decide("scope", [a, b, _ev(True, "elsewhere")])
+    verdict, conflicts = decide(SCOPE, [a, b, _ev(True, OTHER)])
     assert verdict == "conflict" and conflicts == [a, b]
-    assert describe_conditions("scope", verdict, [a, b]).startswith("CONFLICT under 'scope'")
+    assert describe_conditions(SCOPE, verdict, [a, b]).startswith(f"CONFLICT under '{SCOPE.value}'")
 
 
 def test_a_failing_gatherer_is_recorded_and_leaves_the_claim_undecided() -> None:
@@ -68,7 +72,7 @@ def test_a_failing_gatherer_is_recorded_and_leaves_the_claim_undecided() -> None
     def broken(ctx: EvidenceContext) -> list[Evidence]:
         raise RuntimeError("boom")
 
-    result = evaluate(Claim("x.y", "st", "src", "scope", (good, broken)), EvidenceContext())
+    result = evaluate(Claim("x.y", "st", "src", SCOPE, (good, broken)), EvidenceContext())
     assert result.verdict == "undecided" and not result.decided
     assert len(result.evidence) == 1 and "broken: RuntimeError: boom" in result.errors[0]
 
@@ -107,7 +111,7 @@ def test_comment_verdict_follows_the_limit() -> None:
 def test_a_contradicting_construction_makes_a_conflict() -> None:
     """If the floored construction exceeded its cap, the floor claim would be a conflict."""
     ctx = EvidenceContext(quick=True)
-    claim = Claim("t.floor", "st", "src", sym.FLOORED, (sym.floor_cap, hp.floored_bounded))
+    claim = Claim("t.floor", "st", "src", Condition.FLOORED, (sym.floor_cap, hp.floored_bounded))
     assert evaluate(claim, ctx).verdict == "holds"
     rows = ctx.constructions()
     broken = dict(rows["floored_elbo"])
@@ -115,3 +119,9 @@ def test_a_contradicting_construction_makes_a_conflict() -> None:
     rows["floored_elbo"] = broken
     assert evaluate(claim, ctx).verdict == "conflict"
 
+
+
+def test_evidence_refuses_a_free_text_condition() -> None:
+    """The vocabulary is closed: a misspelt or free-text condition is refused at once."""
+    with pytest.raises(TypeError, match="condition"):
+        Evidence("symbolic", "s", True, "fixed finite training set")  # type: ignore[arg-type]

@@ -286,3 +286,25 @@ def test_script_writes_markdown_with_latex(tmp_path):
         text = (tmp_path / f"{name}.md").read_text(encoding="utf-8")
         assert "$$" in text and "\\log" in text, name
     assert wall < 60
+
+
+def test_shared_constants_match_the_sympy_derivation_and_the_heads_registry() -> None:
+    """vaeproofs.constants holds the one float cap and family list; both agree with their sources."""
+    import subprocess
+    import sys
+
+    from vaeproofs import constants
+
+    for dim, xi in [(1, 0.5), (64, 1e-3), (7, 3.0), (100, 1e-12)]:
+        expected = gaussian_floor_cap(dim, xi)  # lambdified from derive_floor_cap's expression
+        # Two float64 evaluations of -(D/2)(log 2pi + log xi): each rounds a few times, so they
+        # differ by at most a few ulps of the largest term.
+        scale = 0.5 * dim * (constants.LOG_2PI + abs(math.log(xi)))
+        assert abs(constants.gaussian_floor_cap(dim, xi) - expected) <= 8 * sys.float_info.epsilon * scale
+    # libm log is faithfully rounded: within one ulp of the correctly rounded value.
+    exact = float(sp.log(2 * sp.pi).evalf(30))
+    assert abs(constants.LOG_2PI - exact) <= math.ulp(exact)
+    heads = subprocess.run(
+        [sys.executable, "-c", "from vaeproofs.numeric.heads import HEADS; print(' '.join(HEADS))"],
+        capture_output=True, text=True, check=True).stdout.split()
+    assert sorted(heads) == sorted(constants.DECODER_FAMILIES)

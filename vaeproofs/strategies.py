@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from numpy.typing import NDArray
 
+from vaeproofs.constants import DECODER_FAMILIES
 from vaeproofs.errors import InvalidArgumentError
 
 __all__ = [
@@ -49,8 +50,6 @@ __all__ = [
 ]
 
 #: Names of the decoder families of THEORY.md section 1, in table order.
-DECODER_FAMILIES: tuple[str, ...] = ("fixed", "shared", "per-pixel", "floor", "bernoulli",
-                                     "student-t")
 
 
 def _check_interval(low: float, high: float) -> None:

@@ -12,6 +12,7 @@ from vaeproofs.claims import numeric_evidence as num
 from vaeproofs.claims import symbolic_evidence as sym
 from vaeproofs.claims import training_evidence as tr
 from vaeproofs.claims.claim import Claim
+from vaeproofs.claims.conditions import Condition
 
 __all__ = ["CLAIMS", "claim_ids"]
 
@@ -25,7 +26,7 @@ CLAIMS: tuple[Claim, ...] = (
         "have no upper bound, so, as for Gaussian-mixture maximum likelihood, no maximiser exists.",
         source=f"the question of the {SEED}, on the Gaussian decoder of Kingma & Welling "
         "(arXiv 1312.6114, appendix C.2)",
-        scope=sym.FLEXIBLE_LEARNED_VARIANCE,
+        scope=Condition.FLEXIBLE_LEARNED_VARIANCE,
         gatherers=(hp.likelihood_diverges, hp.elbo_diverges, tr.memorisation_passes_floor_cap),
     ),
     Claim(
@@ -33,7 +34,7 @@ CLAIMS: tuple[Claim, ...] = (
         statement="The usual decoder that outputs only a mean and is trained with squared error "
         "is the Gaussian decoder with its covariance fixed to the identity.",
         source=f"the question of the {SEED}",
-        scope="mean-only decoder trained with squared error",
+        scope=Condition.MEAN_ONLY_SQUARED_ERROR,
         gatherers=(sym.squared_error_is_fixed_gaussian, num.squared_error_losses),
     ),
     Claim(
@@ -42,7 +43,7 @@ CLAIMS: tuple[Claim, ...] = (
         "outputs: on a fixed finite data set the likelihood has no upper bound.",
         source=f"first answer of the {SEED}, citing Mattei & Frellsen, NeurIPS 2018 "
         "(arXiv 1802.04826), section 2.1",
-        scope=sym.FLEXIBLE_LEARNED_VARIANCE,
+        scope=Condition.FLEXIBLE_LEARNED_VARIANCE,
         gatherers=(hp.likelihood_diverges, tr.memorisation_passes_floor_cap),
     ),
     Claim(
@@ -50,7 +51,7 @@ CLAIMS: tuple[Claim, ...] = (
         statement="Requiring every eigenvalue of the decoder covariance to be at least xi > 0 "
         "makes the objective bounded.",
         source=f"first answer of the {SEED}, citing Mattei & Frellsen 2018, section 2.1",
-        scope=sym.FLOORED,
+        scope=Condition.FLOORED,
         gatherers=(sym.floor_cap, hp.floored_bounded, tr.floor_stays_under_cap),
     ),
     Claim(
@@ -58,7 +59,7 @@ CLAIMS: tuple[Claim, ...] = (
         statement="For discrete data, for example binary data with a Bernoulli decoder, the "
         "objective is bounded, so the problem is well-posed.",
         source=f"first answer of the {SEED}, citing Mattei & Frellsen 2018, section 2.1",
-        scope=sym.BERNOULLI,
+        scope=Condition.BERNOULLI,
         gatherers=(sym.bernoulli_cap, hp.bernoulli_bounded, tr.bernoulli_stays_under),
     ),
     Claim(
@@ -67,7 +68,7 @@ CLAIMS: tuple[Claim, ...] = (
         "unbounded above.",
         source=f"first answer of the {SEED}, citing Dai, Wang, Aston, Hua & Wipf, JMLR 19(41), "
         "2018, Theorem 5",
-        scope=sym.FLEXIBLE_LEARNED_VARIANCE,
+        scope=Condition.FLEXIBLE_LEARNED_VARIANCE,
         gatherers=(hp.elbo_diverges, tr.memorisation_passes_floor_cap),
     ),
     Claim(
@@ -75,7 +76,7 @@ CLAIMS: tuple[Claim, ...] = (
         statement="The KL term acts as a coding cost that makes very narrow posteriors expensive, "
         "and this keeps the problem well-defined.",
         source=f"second answer of the {SEED}",
-        scope=sym.FLEXIBLE_LEARNED_VARIANCE,
+        scope=Condition.FLEXIBLE_LEARNED_VARIANCE,
         gatherers=(sym.answer2_identity_mean_bounded, sym.answer2_learnable_mean_unbounded,
                    hp.elbo_bounded_claim_refuted),
     ),
@@ -85,7 +86,7 @@ CLAIMS: tuple[Claim, ...] = (
         "N(0, s^2), identity decoder mean, decoder precision proportional to lambda) the best "
         "posterior scale is s* = (2 lambda')^(-1/2) with lambda' = lambda - 1/2, for lambda > 1/2.",
         source=f"second answer of the {SEED}",
-        scope=sym.ANSWER2_EXAMPLE,
+        scope=Condition.ANSWER2_EXAMPLE,
         gatherers=(sym.answer2_critical_point, sym.answer2_sign_slip),
     ),
     Claim(
@@ -93,7 +94,7 @@ CLAIMS: tuple[Claim, ...] = (
         statement="In that 1-D example, holding the posterior scale fixed and letting lambda grow "
         "without limit makes the objective unbounded.",
         source=f"comment on the second answer of the {SEED}",
-        scope=sym.ANSWER2_EXAMPLE,
+        scope=Condition.ANSWER2_EXAMPLE,
         gatherers=(sym.comment_fixed_s_limit,),
     ),
     Claim(
@@ -102,7 +103,7 @@ CLAIMS: tuple[Claim, ...] = (
         "zero, and the KL term cannot prevent it.",
         source=f"third answer of the {SEED}, citing Akrami, Joshi, Aydore & Leahy 2020 "
         "(arXiv 2010.09042)",
-        scope=tr.PER_PIXEL_TRAINED,
+        scope=Condition.PER_PIXEL_TRAINED,
         gatherers=(tr.variance_shrinks, hp.elbo_diverges),
     ),
     Claim(
@@ -111,7 +112,7 @@ CLAIMS: tuple[Claim, ...] = (
         "objective bounded, even for a flexible decoder.",
         source="a remedy used in practice (e.g. the sigma-VAE of Rybkin, Daniilidis & Levine "
         "2021); THEORY.md section 2",
-        scope=sym.SHARED_FLEXIBLE,
+        scope=Condition.SHARED_FLEXIBLE,
         gatherers=(sym.shared_variance_profile, hp.shared_variance_diverges,
                    tr.shared_variance_training),
     ),
@@ -121,7 +122,7 @@ CLAIMS: tuple[Claim, ...] = (
         "exactly when the data covariance has rank greater than the latent dimension k.",
         source="Tipping & Bishop 1999 (pPCA); Lucas, Tucker, Grosse & Norouzi, NeurIPS 2019; "
         "Dai & Wipf, ICLR 2019; THEORY.md section 2",
-        scope=sym.LINEAR_SHARED,
+        scope=Condition.LINEAR_SHARED,
         gatherers=(sym.ppca_attained, sym.ppca_degenerate, hp.linear_degenerate,
                    num.ppca_bounded_when_rank_exceeds_k),
     ),
@@ -131,7 +132,7 @@ CLAIMS: tuple[Claim, ...] = (
         "makes the objective bounded.",
         source="a remedy proposed in the literature (Takahashi et al., IJCAI 2018); THEORY.md "
         "section 2",
-        scope=tr.STUDENT_T,
+        scope=Condition.STUDENT_T,
         gatherers=(hp.student_t, tr.student_t_training),
     ),
     Claim(
@@ -139,7 +140,7 @@ CLAIMS: tuple[Claim, ...] = (
         statement="Fixing the decoder variance to s0^2 turns the VAE into a beta-VAE on squared "
         "error with beta = 2 s0^2.",
         source="THEORY.md section 2 (standard equivalence; Higgins et al., ICLR 2017 for beta-VAE)",
-        scope=sym.FIXED_VARIANCE,
+        scope=Condition.FIXED_VARIANCE,
         gatherers=(sym.fixed_variance_beta, num.beta_vae_losses, tr.fixed_stays_under),
     ),
 )

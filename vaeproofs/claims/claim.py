@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from vaeproofs.claims.conditions import Condition
 from vaeproofs.claims.verdict import Evidence, Verdict, decide, describe_conditions
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ class Claim:
     id: str
     statement: str
     source: str
-    scope: str
+    scope: Condition
     gatherers: tuple[Gatherer, ...]
 
 
@@ -45,7 +46,7 @@ class ClaimResult:
     id: str
     statement: str
     source: str
-    scope: str
+    scope: Condition
     verdict: Verdict
     conditions: str
     evidence: list[Evidence]
@@ -64,7 +65,7 @@ class ClaimResult:
             "id": self.id,
             "statement": self.statement,
             "source": self.source,
-            "scope": self.scope,
+            "scope": self.scope.value,
             "verdict": self.verdict,
             "conditions": self.conditions,
             "elapsed_s": round(self.elapsed_s, 3),
@@ -75,7 +76,7 @@ class ClaimResult:
                     "summary": e.summary,
                     "passed": e.passed,
                     "supports": e.supports,
-                    "condition": e.condition,
+                    "condition": e.condition.value,
                     "figures": list(e.figures),
                     "data": e.data,
                 }

@@ -11,15 +11,8 @@ import itertools
 from decimal import Decimal
 from typing import Any
 
+from vaeproofs.claims.conditions import Condition
 from vaeproofs.claims.context import EvidenceContext
-from vaeproofs.claims.symbolic_evidence import (
-    BERNOULLI,
-    FLEXIBLE_LEARNED_VARIANCE,
-    FLOORED,
-    LINEAR_SHARED,
-    SHARED_FLEXIBLE,
-)
-from vaeproofs.claims.training_evidence import STUDENT_T
 from vaeproofs.claims.verdict import Evidence
 
 
@@ -80,43 +73,43 @@ def _bounded(ctx: EvidenceContext, name: str, condition: str) -> Evidence:
 
 def likelihood_diverges(ctx: EvidenceContext) -> list[Evidence]:
     """Mattei & Frellsen's sequence: the exact log-likelihood goes to +oo."""
-    return [_unbounded(ctx, "exact_likelihood", FLEXIBLE_LEARNED_VARIANCE,
+    return [_unbounded(ctx, "exact_likelihood", Condition.FLEXIBLE_LEARNED_VARIANCE,
                        supports_if_unbounded=True)]
 
 
 def elbo_diverges(ctx: EvidenceContext) -> list[Evidence]:
     """All-points ELBO sequences (flexible decoder, KL included) go to +oo."""
-    return [_unbounded(ctx, n, FLEXIBLE_LEARNED_VARIANCE, supports_if_unbounded=True)
+    return [_unbounded(ctx, n, Condition.FLEXIBLE_LEARNED_VARIANCE, supports_if_unbounded=True)
             for n in ("memorising_elbo", "manifold")]
 
 
 def elbo_bounded_claim_refuted(ctx: EvidenceContext) -> list[Evidence]:
     """For a claim that the ELBO is bounded: the divergent sequences contradict it."""
-    return [_unbounded(ctx, "memorising_elbo", FLEXIBLE_LEARNED_VARIANCE,
+    return [_unbounded(ctx, "memorising_elbo", Condition.FLEXIBLE_LEARNED_VARIANCE,
                        supports_if_unbounded=False)]
 
 
 def shared_variance_diverges(ctx: EvidenceContext) -> list[Evidence]:
     """One variance for all pixels and points: the cell and curve sequences still diverge."""
-    return [_unbounded(ctx, n, SHARED_FLEXIBLE, supports_if_unbounded=False)
+    return [_unbounded(ctx, n, Condition.SHARED_FLEXIBLE, supports_if_unbounded=False)
             for n in ("memorising_elbo", "manifold")]
 
 
 def linear_degenerate(ctx: EvidenceContext) -> list[Evidence]:
     """Linear VAE, rank r <= k data: unbounded (consistent with 'bounded iff rank > k')."""
-    return [_unbounded(ctx, "degenerate_linear", LINEAR_SHARED, supports_if_unbounded=True)]
+    return [_unbounded(ctx, "degenerate_linear", Condition.LINEAR_SHARED, supports_if_unbounded=True)]
 
 
 def floored_bounded(ctx: EvidenceContext) -> list[Evidence]:
     """Under a floor xi the same sequences stay under the cap."""
-    return [_bounded(ctx, n, FLOORED) for n in ("floored_exact_likelihood", "floored_elbo")]
+    return [_bounded(ctx, n, Condition.FLOORED) for n in ("floored_exact_likelihood", "floored_elbo")]
 
 
 def bernoulli_bounded(ctx: EvidenceContext) -> list[Evidence]:
     """Bernoulli outputs on the same cells stay under 0."""
-    return [_bounded(ctx, "bernoulli_elbo", BERNOULLI)]
+    return [_bounded(ctx, "bernoulli_elbo", Condition.BERNOULLI)]
 
 
 def student_t(ctx: EvidenceContext) -> list[Evidence]:
     """Student-t with learned scale on the same cells: bounded or not (supports = bounded)."""
-    return [_bounded(ctx, "student_t_elbo", STUDENT_T)]
+    return [_bounded(ctx, "student_t_elbo", Condition.STUDENT_T)]

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from vaeproofs.claims.conditions import Condition
 from vaeproofs.claims.context import EvidenceContext
-from vaeproofs.claims.symbolic_evidence import FIXED_VARIANCE, LINEAR_SHARED
 from vaeproofs.claims.verdict import Evidence
 
 if TYPE_CHECKING:
@@ -61,12 +61,12 @@ def squared_error_losses(ctx: EvidenceContext) -> list[Evidence]:
                  f"decoder variance s0^2 = {r_half.fixed_variance:.6g} (identity covariance: "
                  f"{identity_half}); residual {r_half.residual:.1e} (round-off bound "
                  f"{r_half.tolerance:.1e}).",
-                 ok_half, "mean-only decoder trained with squared error",
+                 ok_half, Condition.MEAN_ONLY_SQUARED_ERROR,
                  data={"fixed_variance": r_half.fixed_variance, "residual": r_half.residual}),
         Evidence("numeric",
                  f"Loss checker on sum((x - mu)^2) + KL: is an ELBO: {r_plain.is_elbo}, fixed decoder "
                  f"variance s0^2 = {r_plain.fixed_variance:.6g}: identity covariance: {identity_plain}.",
-                 identity_plain, "plain (unhalved) squared error + KL read as identity covariance",
+                 identity_plain, Condition.PLAIN_SQUARED_ERROR_AS_IDENTITY,
                  data={"fixed_variance": r_plain.fixed_variance}),
     ]
 
@@ -90,7 +90,7 @@ def beta_vae_losses(ctx: EvidenceContext) -> list[Evidence]:
             "numeric",
             f"Loss checker on sum((x - mu)^2) + {beta:g} * KL: an ELBO ({report.is_elbo}) of a "
             f"decoder with fixed variance s0^2 = {found:.6g} (expected beta/2 = {s0_squared:g}).",
-            agrees, FIXED_VARIANCE, data={"beta": beta, "fixed_variance": found}))
+            agrees, Condition.FIXED_VARIANCE, data={"beta": beta, "fixed_variance": found}))
     return out
 
 
@@ -122,4 +122,4 @@ def ppca_bounded_when_rank_exceeds_k(ctx: EvidenceContext) -> list[Evidence]:
         f"{fit.sigma2:.4g} > 0 and L_max = {fit.loglik:.6f}; the linear VAE's ELBO at the pPCA "
         f"solution with the exact posterior is {elbo_at_mle:.6f} (tight), and the best of {draws} "
         f"random parameter sets reaches {best:.3f} <= L_max.",
-        holds, LINEAR_SHARED, data={"loglik": fit.loglik, "best_random": best})]
+        holds, Condition.LINEAR_SHARED, data={"loglik": fit.loglik, "best_random": best})]

@@ -7,18 +7,9 @@ those facts, so a different derivation gives a different verdict.
 
 from __future__ import annotations
 
+from vaeproofs.claims.conditions import Condition
 from vaeproofs.claims.context import EvidenceContext
 from vaeproofs.claims.verdict import Evidence
-
-ANSWER2_EXAMPLE = "the answer's 1-D example (x = 0, identity decoder mean, precision tau)"
-ANSWER2_OBJECTIVE = "the answer's objective as written (lambda s^2 with a plus sign)"
-LEARNABLE_MEAN = "the same 1-D example with a learnable decoder mean a*z"
-FLEXIBLE_LEARNED_VARIANCE = "Gaussian decoder with a learned variance and a flexible mean"
-SHARED_FLEXIBLE = "flexible decoder with one learned variance shared by all pixels and points"
-FLOORED = "decoder variance eigenvalues >= xi > 0"
-BERNOULLI = "Bernoulli decoder on binary data"
-FIXED_VARIANCE = "Gaussian decoder with fixed variance s0^2"
-LINEAR_SHARED = "linear decoder (k latent dims) with one shared learned variance"
 
 
 def answer2_critical_point(ctx: EvidenceContext) -> list[Evidence]:
@@ -36,7 +27,7 @@ def answer2_critical_point(ctx: EvidenceContext) -> list[Evidence]:
         f"corrected (lambda -> -lambda), the answer's formula becomes the derived one: "
         f"{f['critical_point_matches_with_implied_c_flipped_sign']}. The condition lambda > 1/2 is "
         f"needed: {f['answer_validity_condition_needed']}.")
-    return [Evidence("symbolic", summary, matches, ANSWER2_EXAMPLE,
+    return [Evidence("symbolic", summary, matches, Condition.ANSWER2_EXAMPLE,
                      figures=("answer2-landscape",),
                      data={"s_star": str(r["s_star"]), "answer_s_star": str(r["answer_s_star"])})]
 
@@ -50,7 +41,7 @@ def answer2_sign_slip(ctx: EvidenceContext) -> list[Evidence]:
         f"log-likelihood term has the derived sign: {f['answer_loglik_sign_matches']} (derived: "
         f"{r['expected_loglik']}). Its own rewrite lambda' s^2 - log s is consistent with its first "
         f"line: {f['answer_rewrite_consistent']}.")
-    return [Evidence("symbolic", summary, None, ANSWER2_OBJECTIVE)]
+    return [Evidence("symbolic", summary, None, Condition.ANSWER2_OBJECTIVE)]
 
 
 def answer2_identity_mean_bounded(ctx: EvidenceContext) -> list[Evidence]:
@@ -63,7 +54,7 @@ def answer2_identity_mean_bounded(ctx: EvidenceContext) -> list[Evidence]:
         f"{r['elbo_at_s_star']}, increasing in tau, with supremum "
         f"{r['sup_over_precision_identity_mean']} as tau -> oo (finite: {bounded}; attained: "
         f"{f['sup_over_precision_attained']}). The KL term does bound this example.")
-    return [Evidence("symbolic", summary, bounded, ANSWER2_EXAMPLE, figures=("answer2-landscape",))]
+    return [Evidence("symbolic", summary, bounded, Condition.ANSWER2_EXAMPLE, figures=("answer2-landscape",))]
 
 
 def answer2_learnable_mean_unbounded(ctx: EvidenceContext) -> list[Evidence]:
@@ -76,7 +67,7 @@ def answer2_learnable_mean_unbounded(ctx: EvidenceContext) -> list[Evidence]:
         f"s and a is {r['profiled_at_best_a']}, which tends to {r['learnable_mean_sup']} as tau -> oo "
         f"at rate {r['learnable_mean_rate']} log tau; the KL stays bounded along that path "
         f"({f['kl_vanishes_on_divergent_path']}). The coding cost does not stop it.")
-    return [Evidence("symbolic", summary, not unbounded, LEARNABLE_MEAN)]
+    return [Evidence("symbolic", summary, not unbounded, Condition.LEARNABLE_MEAN)]
 
 
 def comment_fixed_s_limit(ctx: EvidenceContext) -> list[Evidence]:
@@ -90,12 +81,12 @@ def comment_fixed_s_limit(ctx: EvidenceContext) -> list[Evidence]:
                  f"In the ELBO derived from the example's definitions, fixing s > 0 and letting "
                  f"tau -> oo gives {f['fixed_s_large_precision_limit']}: the expected "
                  f"log-likelihood -tau s^2/2 wins over log(tau)/2.",
-                 derived, ANSWER2_EXAMPLE, figures=("answer2-landscape",)),
+                 derived, Condition.ANSWER2_EXAMPLE, figures=("answer2-landscape",)),
         Evidence("symbolic",
                  f"In the answer's objective as written (with +lambda s^2), the same limit is "
                  f"{f['fixed_s_large_precision_limit_answer_objective']}: the objection follows "
                  f"from the answer's sign slip, not from the model.",
-                 as_written, ANSWER2_OBJECTIVE),
+                 as_written, Condition.ANSWER2_OBJECTIVE),
     ]
 
 
@@ -109,7 +100,7 @@ def shared_variance_profile(ctx: EvidenceContext) -> list[Evidence]:
         f"{f['global_maximum']}); the profiled objective tends to {f['profiled_sup_as_residual_to_0']} "
         f"as the total squared residual R -> 0, with coefficient {r['rate_in_log_residual']} of "
         f"log R. A decoder mean that can reproduce every training point drives R to 0.")
-    return [Evidence("symbolic", summary, not unbounded, SHARED_FLEXIBLE)]
+    return [Evidence("symbolic", summary, not unbounded, Condition.SHARED_FLEXIBLE)]
 
 
 def floor_cap(ctx: EvidenceContext) -> list[Evidence]:
@@ -124,7 +115,7 @@ def floor_cap(ctx: EvidenceContext) -> list[Evidence]:
         f"<= {r['cap_total']} (as in Mattei & Frellsen: {f['cap_total_matches_mattei_frellsen']}). "
         f"The cap is approached ({f['supremum_approached']}) but not attained with "
         f"xi + softplus(rho) (attained: {f['supremum_attained']}).")
-    return [Evidence("symbolic", summary, bounded, FLOORED)]
+    return [Evidence("symbolic", summary, bounded, Condition.FLOORED)]
 
 
 def bernoulli_cap(ctx: EvidenceContext) -> list[Evidence]:
@@ -136,7 +127,7 @@ def bernoulli_cap(ctx: EvidenceContext) -> list[Evidence]:
         f"For x in {{0, 1}} and pi in (0, 1), log Bern(x; pi) < 0 for both values of x ({bounded}); "
         f"the supremum is {f['supremum']}, not attained ({not f['supremum_attained']}). The ELBO "
         f"<= log p(x) <= 0.")
-    return [Evidence("symbolic", summary, bounded, BERNOULLI)]
+    return [Evidence("symbolic", summary, bounded, Condition.BERNOULLI)]
 
 
 def fixed_variance_beta(ctx: EvidenceContext) -> list[Evidence]:
@@ -151,7 +142,7 @@ def fixed_variance_beta(ctx: EvidenceContext) -> list[Evidence]:
         f"-ELBO with p(x|z) = N(mu, s0^2 I), multiplied by 2 s0^2, is {r['scaled']}: squared error "
         f"R plus beta * KL with beta = {f['beta']}, plus a constant free of the model "
         f"({f['constant_free_of_model']}).")
-    return [Evidence("symbolic", summary, holds, FIXED_VARIANCE)]
+    return [Evidence("symbolic", summary, holds, Condition.FIXED_VARIANCE)]
 
 
 def squared_error_is_fixed_gaussian(ctx: EvidenceContext) -> list[Evidence]:
@@ -165,14 +156,14 @@ def squared_error_is_fixed_gaussian(ctx: EvidenceContext) -> list[Evidence]:
                  "A mean-only decoder trained with squared error minimises -log N(x | mu, s0^2 I) "
                  "up to a positive factor and a constant free of the model "
                  f"({is_fixed_gaussian}): a Gaussian decoder whose covariance is fixed.",
-                 is_fixed_gaussian, "mean-only decoder trained with squared error"),
+                 is_fixed_gaussian, Condition.MEAN_ONLY_SQUARED_ERROR),
         Evidence("symbolic",
                  f"Plain squared error + KL is the ELBO with s0^2 = "
                  f"{f['s0_squared_for_plain_squared_error']}; the identity covariance gives "
                  f"{f['squared_error_weight_identity_covariance']} * squared error + KL (equivalently "
                  f"beta = {f['beta_identity_covariance']} on plain squared error); a per-pixel mean "
                  f"squared error corresponds to s0^2 = {f['s0_squared_for_plain_mean_squared_error']}.",
-                 identity_plain, "plain (unhalved) squared error + KL read as identity covariance"),
+                 identity_plain, Condition.PLAIN_SQUARED_ERROR_AS_IDENTITY),
     ]
 
 
@@ -185,7 +176,7 @@ def ppca_degenerate(ctx: EvidenceContext) -> list[Evidence]:
         f"For data whose sample covariance has rank r <= k, the linear model can match the "
         f"data subspace and send sigma^2 -> 0: the log-likelihood (= the tight ELBO) behaves "
         f"like {r['degenerate_rate']} and its supremum is infinite: {unbounded}.")
-    return [Evidence("symbolic", summary, unbounded, LINEAR_SHARED)]
+    return [Evidence("symbolic", summary, unbounded, Condition.LINEAR_SHARED)]
 
 
 def ppca_attained(ctx: EvidenceContext) -> list[Evidence]:
@@ -197,4 +188,4 @@ def ppca_attained(ctx: EvidenceContext) -> list[Evidence]:
     ok = bool(keys) and all(bool(f[k]) for k in keys)
     summary = ("pPCA (Tipping & Bishop 1999) with sigma^2_ML = mean of the D - k smallest "
                "eigenvalues > 0 when rank > k: " + ", ".join(f"{k}: {f[k]}" for k in keys) + ".")
-    return [Evidence("symbolic", summary, ok, LINEAR_SHARED)]
+    return [Evidence("symbolic", summary, ok, Condition.LINEAR_SHARED)]

@@ -12,18 +12,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from vaeproofs.claims.conditions import Condition
 from vaeproofs.claims.context import EvidenceContext
-from vaeproofs.claims.symbolic_evidence import (
-    BERNOULLI,
-    FIXED_VARIANCE,
-    FLEXIBLE_LEARNED_VARIANCE,
-    FLOORED,
-    SHARED_FLEXIBLE,
-)
 from vaeproofs.claims.verdict import Evidence
-
-PER_PIXEL_TRAINED = "per-pixel learned decoder variance, trained by Adam on real data"
-STUDENT_T = "Student-t decoder with a learned scale, no floor"
 
 
 def _runs(ctx: EvidenceContext, likelihood: str, dequantize: bool | None = None) -> list[Any]:
@@ -72,7 +63,7 @@ def memorisation_passes_floor_cap(ctx: EvidenceContext) -> list[Evidence]:
             text += (f" Test IWAE log-likelihood: best {drop[0]:.1f}, final {drop[1]:.1f} "
                      f"({drop[2]:.1f} standard errors lower).")
         out.append(Evidence("numeric", text, True if step is not None else None,
-                            FLEXIBLE_LEARNED_VARIANCE, figures=("training",),
+                            Condition.FLEXIBLE_LEARNED_VARIANCE, figures=("training",),
                             data={"passed_cap_at_step": step, "cap": r.floor_cap_threshold,
                                   "max_train_elbo": _max_train_elbo(r)}))
     return out
@@ -97,7 +88,7 @@ def variance_shrinks(ctx: EvidenceContext) -> list[Evidence]:
             f"{last:.2e} at step {rows[-1]['step']} ({decades:.1f} decades, below xi = "
             f"{r.config.xi:g}: {last < r.config.xi}), while the KL per point stays finite "
             f"({kl if kl is None else round(kl, 2)} nats).",
-            shrinks, PER_PIXEL_TRAINED, figures=("training",),
+            shrinks, Condition.PER_PIXEL_TRAINED, figures=("training",),
             data={"first": first, "last": last, "decades": decades}))
     return out
 
@@ -120,17 +111,17 @@ def capped_heads_stay_under(ctx: EvidenceContext, likelihood: str, condition: st
 
 def floor_stays_under_cap(ctx: EvidenceContext) -> list[Evidence]:
     """Floored variance: the training ELBO never exceeds -(D/2) log(2 pi xi)."""
-    return capped_heads_stay_under(ctx, "floor", FLOORED)
+    return capped_heads_stay_under(ctx, "floor", Condition.FLOORED)
 
 
 def bernoulli_stays_under(ctx: EvidenceContext) -> list[Evidence]:
     """Bernoulli head: training ELBO <= 0."""
-    return capped_heads_stay_under(ctx, "bernoulli", BERNOULLI)
+    return capped_heads_stay_under(ctx, "bernoulli", Condition.BERNOULLI)
 
 
 def fixed_stays_under(ctx: EvidenceContext) -> list[Evidence]:
     """Fixed variance: training ELBO <= -(D/2) log(2 pi s0^2)."""
-    return capped_heads_stay_under(ctx, "fixed", FIXED_VARIANCE)
+    return capped_heads_stay_under(ctx, "fixed", Condition.FIXED_VARIANCE)
 
 
 def _passes_floor_cap(ctx: EvidenceContext, likelihood: str, condition: str) -> list[Evidence]:
@@ -153,9 +144,9 @@ def _passes_floor_cap(ctx: EvidenceContext, likelihood: str, condition: str) -> 
 
 def shared_variance_training(ctx: EvidenceContext) -> list[Evidence]:
     """Shared variance on digits: does training pass the floor cap? (refutes 'bounded')."""
-    return _passes_floor_cap(ctx, "shared", SHARED_FLEXIBLE)
+    return _passes_floor_cap(ctx, "shared", Condition.SHARED_FLEXIBLE)
 
 
 def student_t_training(ctx: EvidenceContext) -> list[Evidence]:
     """Student-t with learned scale on digits: does training pass the floor cap?"""
-    return _passes_floor_cap(ctx, "student-t", STUDENT_T)
+    return _passes_floor_cap(ctx, "student-t", Condition.STUDENT_T)

@@ -3,8 +3,9 @@
 Conventions
 -----------
 Every piece of evidence is judged against the claim's statement *under one
-condition* (e.g. "identity decoder mean, one point x = 0" or "flexible decoder with
-a learned per-pixel variance").  ``supports`` is ``True`` when the computation
+condition*, a member of the closed vocabulary :class:`~vaeproofs.claims.conditions.Condition`
+(e.g. ``Condition.ANSWER2_EXAMPLE`` or ``Condition.FLEXIBLE_LEARNED_VARIANCE``).
+``supports`` is ``True`` when the computation
 agrees with the statement under that condition, ``False`` when it contradicts it,
 and ``None`` when it is informative only (e.g. a training run too short to show
 the effect either way).
@@ -24,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from vaeproofs.claims.conditions import Condition
 
 __all__ = ["Evidence", "Verdict", "decide", "describe_conditions"]
 
@@ -48,9 +51,14 @@ class Evidence:
     kind: Kind
     summary: str
     supports: bool | None
-    condition: str
+    condition: Condition
     figures: tuple[str, ...] = ()
     data: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.condition, Condition):
+            raise TypeError(f"condition: must be a vaeproofs.claims.conditions.Condition, "
+                            f"got {self.condition!r}")
 
     @property
     def passed(self) -> bool:
@@ -58,7 +66,7 @@ class Evidence:
         return self.supports is True
 
 
-def decide(scope: str, evidence: Sequence[Evidence]) -> tuple[Verdict, list[Evidence]]:
+def decide(scope: Condition, evidence: Sequence[Evidence]) -> tuple[Verdict, list[Evidence]]:
     """Return the verdict for a claim with the given scope, and any conflicting items.
 
     Only evidence whose ``condition`` equals ``scope`` and whose ``supports`` is not
@@ -74,10 +82,10 @@ def decide(scope: str, evidence: Sequence[Evidence]) -> tuple[Verdict, list[Evid
     return "conflict", votes
 
 
-def describe_conditions(scope: str, verdict: Verdict, evidence: Sequence[Evidence]) -> str:
+def describe_conditions(scope: Condition, verdict: Verdict, evidence: Sequence[Evidence]) -> str:
     """Summarise, from the evidence, under which conditions the statement holds or fails."""
-    holds: list[str] = []
-    fails: list[str] = []
+    holds: list[Condition] = []
+    fails: list[Condition] = []
     for e in evidence:
         if e.supports is None:
             continue
@@ -86,10 +94,10 @@ def describe_conditions(scope: str, verdict: Verdict, evidence: Sequence[Evidenc
             bucket.append(e.condition)
     parts = []
     if holds:
-        parts.append("holds for " + ", and for ".join(holds))
+        parts.append("holds for " + ", and for ".join(c.value for c in holds))
     if fails:
-        parts.append("fails for " + ", and for ".join(fails))
+        parts.append("fails for " + ", and for ".join(c.value for c in fails))
     text = "; ".join(parts) if parts else "no decisive evidence"
     if verdict == "conflict":
-        text = f"CONFLICT under '{scope}': the evidence disagrees. " + text
+        text = f"CONFLICT under '{scope.value}': the evidence disagrees. " + text
     return text[:1].upper() + text[1:] + "."

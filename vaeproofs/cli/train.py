@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from vaeproofs.constants import DECODER_FAMILIES
 from vaeproofs.errors import InvalidArgumentError
 
 # TrainConfig field -> command-line option, so that errors name what the user typed.
@@ -33,7 +34,7 @@ _OPTION = {
 
 # Kept in step with vaeproofs.numeric.heads.HEADS (checked by the tests), so that
 # `vaeproofs train --help` does not have to import torch.
-LIKELIHOODS = ("fixed", "shared", "per-pixel", "floor", "bernoulli", "student-t")
+LIKELIHOODS = DECODER_FAMILIES
 
 
 def _count_or_all(text: str) -> int | None:

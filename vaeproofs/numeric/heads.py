@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from vaeproofs.constants import LOG_2PI, gaussian_floor_cap
 from vaeproofs.errors import InvalidArgumentError
 from vaeproofs.validation import check_positive
 
@@ -48,7 +49,6 @@ __all__ = [
     "make_head",
 ]
 
-_LOG_2PI = math.log(2.0 * math.pi)
 
 #: name -> head class, filled in by :meth:`LikelihoodHead.__init_subclass__`.
 HEADS: dict[str, type[LikelihoodHead]] = {}
@@ -57,14 +57,10 @@ HEADS: dict[str, type[LikelihoodHead]] = {}
 def gaussian_log_density_cap(dim: int, variance_floor: float) -> float:
     """Upper bound -(D/2) log(2 pi xi) on log N(x | mu, Sigma) when every eigenvalue of Sigma >= xi.
 
-    Source: N(x | mu, Sigma) <= (2 pi)^(-D/2) det(Sigma)^(-1/2) <= (2 pi xi)^(-D/2)
-    (THEORY.md section 3; Mattei & Frellsen 2018, section 2.1).  Per point, natural log.
-    Domain: ``dim >= 1``, ``variance_floor > 0`` (a variance, not a standard deviation).
+    The one implementation is :func:`vaeproofs.constants.gaussian_floor_cap`; this name is
+    kept for the heads' callers.  Per point, natural log; ``variance_floor`` is a variance.
     """
-    xi = check_positive("xi", variance_floor)
-    if dim < 1:
-        raise InvalidArgumentError("dim", f"must be >= 1, got {dim}")
-    return -0.5 * dim * math.log(2.0 * math.pi * xi)
+    return gaussian_floor_cap(dim, variance_floor)
 
 
 @dataclass(frozen=True)
@@ -142,7 +138,7 @@ class FixedGaussian(LikelihoodHead):
 
     def log_prob(self, x: Tensor, out: Tensor) -> Tensor:
         mu = out
-        return -0.5 * ((_LOG_2PI + self.log_var) + (x - mu).square() / self.fixed_std**2).sum(-1)
+        return -0.5 * ((LOG_2PI + self.log_var) + (x - mu).square() / self.fixed_std**2).sum(-1)
 
     def variance(self, out: Tensor) -> Tensor:
         return torch.full_like(out, self.fixed_std**2)
@@ -166,7 +162,7 @@ class SharedGaussian(LikelihoodHead):
 
     def log_prob(self, x: Tensor, out: Tensor) -> Tensor:
         lg = self.log_gamma
-        return -0.5 * (_LOG_2PI + lg + (x - out).square() * torch.exp(-lg)).sum(-1)
+        return -0.5 * (LOG_2PI + lg + (x - out).square() * torch.exp(-lg)).sum(-1)
 
     def variance(self, out: Tensor) -> Tensor:
         return torch.exp(self.log_gamma).expand_as(out)
@@ -185,7 +181,7 @@ class PerPixelGaussian(LikelihoodHead):
 
     def log_prob(self, x: Tensor, out: Tensor) -> Tensor:
         mu, log_var = self.split(out)
-        return -0.5 * (_LOG_2PI + log_var + (x - mu).square() * torch.exp(-log_var)).sum(-1)
+        return -0.5 * (LOG_2PI + log_var + (x - mu).square() * torch.exp(-log_var)).sum(-1)
 
     def variance(self, out: Tensor) -> Tensor:
         return torch.exp(self.split(out)[1])
@@ -216,7 +212,7 @@ class FlooredGaussian(LikelihoodHead):
     def log_prob(self, x: Tensor, out: Tensor) -> Tensor:
         mu = self.split(out)[0]
         var = self.variance(out)
-        return -0.5 * (_LOG_2PI + torch.log(var) + (x - mu).square() / var).sum(-1)
+        return -0.5 * (LOG_2PI + torch.log(var) + (x - mu).square() / var).sum(-1)
 
     def cap(self, dim: int) -> float | None:
         return gaussian_log_density_cap(dim, self.xi)

@@ -1,0 +1,47 @@
+"""The closed vocabulary of settings that claims are judged in.
+
+A claim's *scope* and every piece of evidence's *condition* are members of
+:class:`Condition`; the verdict rule (:mod:`vaeproofs.claims.verdict`) compares
+members, never free text.  A misspelt condition is therefore an ``AttributeError``
+at import time (and a type error in a checker), not a silently undecided claim.
+
+Each member's value is the sentence the report prints.  The wording states the
+setting precisely: the unboundedness results are about a *fixed finite training
+set* (or data on a lower-dimensional set), never about the population objective.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+__all__ = ["Condition"]
+
+
+class Condition(str, Enum):
+    """A setting under which a statement is judged (the value is its printed text)."""
+
+    # -- the thread's question and first answer ------------------------------------
+    FLEXIBLE_LEARNED_VARIANCE = (
+        "fixed finite training set, Gaussian decoder with a learned variance and a flexible mean")
+    FLOORED = "fixed finite training set, decoder variance eigenvalues >= xi > 0"
+    BERNOULLI = "fixed finite training set of binary data, Bernoulli decoder"
+    FIXED_VARIANCE = "Gaussian decoder with fixed variance s0^2"
+    MEAN_ONLY_SQUARED_ERROR = "mean-only decoder trained with squared error"
+    PLAIN_SQUARED_ERROR_AS_IDENTITY = (
+        "plain (unhalved) squared error + KL read as identity covariance")
+    # -- the second answer and its comment -----------------------------------------
+    ANSWER2_EXAMPLE = "the answer's 1-D example (x = 0, identity decoder mean, precision tau)"
+    ANSWER2_OBJECTIVE = "the answer's objective as written (lambda s^2 with a plus sign)"
+    LEARNABLE_MEAN = "the same 1-D example with a learnable decoder mean a*z"
+    # -- the third answer ----------------------------------------------------------
+    PER_PIXEL_TRAINED = (
+        "per-pixel learned decoder variance, trained by Adam on a small real training set")
+    # -- remedies ------------------------------------------------------------------
+    SHARED_FLEXIBLE = (
+        "fixed finite training set, flexible decoder with one learned variance shared by all "
+        "pixels and points")
+    LINEAR_SHARED = "linear decoder (k latent dims) with one shared learned variance"
+    STUDENT_T = "fixed finite training set, Student-t decoder with a learned scale, no floor"
+
+    def __str__(self) -> str:
+        return self.value
