@@ -1,8 +1,10 @@
 """The ``vaeproofs`` command line.
 
 Each sub-command lives in its own module of this package and provides
-``add_parser(subparsers)`` and ``run(args) -> int``.  Bad input ends with one line
-on standard error and exit code 2 (the argparse convention), never a traceback.
+``add_parser(subparsers)`` and ``run(args) -> int``.  Exit codes are those of
+:mod:`vaeproofs.cli.exit_codes`: bad input ends with one line on standard error and
+exit code 2 (the argparse convention), an unexpected exception with one line saying
+it is a bug and exit code 4, Ctrl-C with one line and exit code 130; never a traceback.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from vaeproofs.errors import VaeproofsError
+from vaeproofs.cli.exit_codes import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE
+from vaeproofs.errors import InvalidArgumentError
 
 # Sub-command name -> module (imported lazily so `vaeproofs derive` never loads torch).
 _COMMANDS = {
@@ -20,8 +23,6 @@ _COMMANDS = {
     "train": "vaeproofs.cli.train",
     "derive": "vaeproofs.cli.derive",
 }
-
-EXIT_USAGE = 2
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -55,9 +56,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))
-    except VaeproofsError as exc:
+    except InvalidArgumentError as exc:
         print(f"vaeproofs {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"vaeproofs {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # one line, never a traceback that reads like a verdict
+        message = " ".join(str(exc).split())[:300]
+        print(f"vaeproofs {args.command}: internal error (a bug in vaeproofs, please report it): "
+              f"{type(exc).__name__}: {message}", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":  # pragma: no cover
