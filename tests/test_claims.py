@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 from pathlib import Path
 
@@ -114,9 +115,9 @@ def test_a_contradicting_construction_makes_a_conflict() -> None:
     claim = Claim("t.floor", "st", "src", Condition.FLOORED, (sym.floor_cap, hp.floored_bounded))
     assert evaluate(claim, ctx).verdict == "holds"
     rows = ctx.constructions()
-    broken = dict(rows["floored_elbo"])
-    broken["values"] = [*broken["values"][:-1], str(float(broken["cap"]) + 1.0)]
-    rows["floored_elbo"] = broken
+    row = rows["floored_elbo"]
+    rows["floored_elbo"] = dataclasses.replace(
+        row, values=(*row.values[:-1], str(float(row.cap) + 1.0)))
     assert evaluate(claim, ctx).verdict == "conflict"
 
 

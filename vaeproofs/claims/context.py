@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vaeproofs.symbolic.derivation import Derivation
+
+if TYPE_CHECKING:
+    from vaeproofs.constructions.row import ConstructionRow
 
 __all__ = ["EvidenceContext"]
 
@@ -55,17 +58,17 @@ class EvidenceContext:
                 if f"derivation:{n}" in self._cache]
 
     # -- high precision ---------------------------------------------------------
-    def constructions(self) -> dict[str, dict[str, Any]]:
+    def constructions(self) -> dict[str, ConstructionRow]:
         """The evaluated construction rows (see :func:`vaeproofs.constructions.run_all`)."""
         from vaeproofs import constructions
 
-        def compute() -> dict[str, dict[str, Any]]:
+        def compute() -> dict[str, ConstructionRow]:
             rows = constructions.run_all(quick=self.quick)
-            return {row["name"]: row for row in rows}
+            return {row.name: row for row in rows}
 
         return self._cached("constructions", compute)
 
-    def construction(self, name: str) -> dict[str, Any]:
+    def construction(self, name: str) -> ConstructionRow:
         """One evaluated construction row, by name."""
         return self.constructions()[name]
 
