@@ -11,6 +11,7 @@ interrupted.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 import time
@@ -46,6 +47,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="write the verdicts and evidence as JSON to PATH")
     p.add_argument("--report", metavar="DIR", type=Path,
                    help="write DIR/report.md, DIR/report.html and DIR/figures/*.png")
+    p.add_argument("--workers", metavar="N", type=int, default=None,
+                   help="processes for the independent computations (default: the number of "
+                   "cores, at most 8; 1 = serial). Results are identical for every N")
     p.add_argument("--no-progress", action="store_true", help="don't show progress bars")
     p.set_defaults(run=run)
 
@@ -63,6 +67,17 @@ def _versions() -> dict[str, str]:
     if "torch" in sys.modules:
         versions["torch"] = sys.modules["torch"].__version__
     return versions
+
+
+def _workers(requested: int | None) -> int:
+    """The number of worker processes: 1..cpu count (default: the cores, at most 8)."""
+    cores = os.cpu_count() or 1
+    if requested is None:
+        return min(cores, 8)
+    if isinstance(requested, bool) or not 1 <= requested <= cores:
+        raise InvalidArgumentError("--workers", f"must be an integer from 1 to {cores} (the cores of "
+                                   f"this machine), got {requested}")
+    return requested
 
 
 def _plan(args: argparse.Namespace) -> dict[str, Path]:
@@ -101,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
     from vaeproofs.report.figures import build_figures
 
     planned = _plan(args)
+    _workers(args.workers)  # refuse a bad --workers before any work
     claims = list(CLAIMS)
     if args.only:
         known = {c.id for c in claims}
@@ -110,9 +126,17 @@ def run(args: argparse.Namespace) -> int:
                     "--only", f"unknown claim id {cid!r}; valid ids: {', '.join(sorted(known))}")
         claims = [c for c in claims if c.id in args.only]
 
+    workers = _workers(args.workers)
     progress = not args.no_progress and sys.stderr.isatty()
     context = EvidenceContext(quick=args.quick, progress=progress)
     start = time.perf_counter()
+    if workers > 1 and not args.only:
+        def on_done(done: int, total: int) -> None:
+            if progress:
+                print(f"\r[{done}/{total}] shared computations on {workers} processes",
+                      end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+        context.prefetch(workers, on_done)
     width = max(len(c.id) for c in claims)
     print(f"{'claim':<{width}}  {'verdict':<9}  {'time':>6}  evidence")
     results = []

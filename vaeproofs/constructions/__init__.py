@@ -38,6 +38,7 @@ __all__ = [
     "ConstructionRow",
     "all_constructions",
     "evaluate_construction",
+    "evaluate_named",
     "get",
     "names",
     "run_all",
@@ -132,9 +133,13 @@ def run_all(quick: bool = False, *, dps: int | None = None) -> list[Construction
     ``quick``: :meth:`~Construction.quick_values` only, 20 digits, no digit check (a few
     seconds); otherwise the default sequences at 30 digits with digit checks.
     """
+    return [evaluate_named(name, quick=quick, dps=dps) for name in names()]
+
+
+def evaluate_named(name: str, *, quick: bool = False, dps: int | None = None) -> ConstructionRow:
+    """:func:`evaluate_construction` of the construction called ``name``, with the settings
+    of :func:`run_all` (one row of it; used to evaluate constructions in parallel)."""
+    c = get(name)
     dps = (20 if quick else 30) if dps is None else dps
-    rows = []
-    for c in all_constructions():
-        vals = c.quick_values() if quick else None
-        rows.append(evaluate_construction(c, vals, dps=dps, digits=not quick))
-    return rows
+    vals = c.quick_values() if quick else None
+    return evaluate_construction(c, vals, dps=dps, digits=not quick)
