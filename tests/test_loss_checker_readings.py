@@ -224,3 +224,32 @@ def test_strings_bools_and_non_positive_beta_are_refused_by_name(beta):
     with pytest.raises(InvalidArgumentError) as info:
         assert_gaussian_vae_loss(true_elbo, beta=beta)
     assert info.value.argument == "beta"
+
+
+# ------------------------------------------------------------ the diagnosis tables
+
+
+def test_every_diagnosis_row_has_a_unique_name_and_its_own_message():
+    from vaeproofs.testing.diagnosis import (
+        BERNOULLI_RECON_TABLE,
+        GAUSSIAN_RECON_TABLE,
+        KL_TABLE,
+    )
+
+    for table in (GAUSSIAN_RECON_TABLE, BERNOULLI_RECON_TABLE, KL_TABLE):
+        rows = [row for stage in table for row in stage.rows]
+        assert len({row.name for row in rows}) == len(rows)
+        static = [row.message for row in rows if isinstance(row.message, str)]
+        assert len(set(static)) == len(static) and all(static)
+
+
+def test_a_row_speaks_only_when_its_predicate_holds():
+    from vaeproofs.testing.diagnosis import GAUSSIAN_RECON_TABLE, Coefs, run_table
+
+    names = ["sq_err/var", "logvar_x", "sq_err/var^2", "sq_err/std", "sq_err*var", "sq_err"]
+    bounds = dict.fromkeys(names, 1e-9)
+    exact = dict(zip(names, [0.5, 0.5, 0.0, 0.0, 0.0, 0.0], strict=True))
+    assert run_table(GAUSSIAN_RECON_TABLE, Coefs(exact, bounds)) == []
+    doubled = {**exact, "sq_err/var": 1.0}
+    (message,) = run_table(GAUSSIAN_RECON_TABLE, Coefs(doubled, bounds))
+    assert message.startswith("missing 1/2")
