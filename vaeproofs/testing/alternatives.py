@@ -8,10 +8,10 @@ its bound at every shape names the loss:
   with ONE variance shared by all pixels and points, set to its optimum sigma^2 = MSE, is
   (B D / 2) log MSE + (B D / 2)(1 + log 2 pi): the "optimal sigma" sigma-VAE of Rybkin,
   Daniilidis & Levine, "Simple and Effective VAE Training with Calibrated Decoders", ICML
-  2021, section 3.  ``sigma_vae_per_point``: one optimal variance per data point,
+  2021.  ``sigma_vae_per_point``: one optimal variance per data point,
   sum_b (D / 2) log MSE_b.
-- ``capacity``: an ELBO reconstruction + gamma |KL - C|: the capacity-annealed beta-VAE of
-  Burgess et al. 2018, "Understanding disentangling in beta-VAE", arXiv 1804.03599, eq. (8).
+- ``capacity``: an ELBO reconstruction + gamma |KL - C|: the controlled-capacity beta-VAE
+  of Burgess et al. 2018, "Understanding disentangling in beta-VAE", arXiv 1804.03599.
   C is found exactly: for C between two consecutive designed KL values the signs of
   KL_i - C are fixed and the model is linear in (weights, gamma, gamma C).  A capacity
   outside the designed KL values is, on these inputs, a beta-VAE (|KL - C| is then linear).

@@ -37,7 +37,8 @@ def _sigma_vae(per_point: bool) -> Callable[[AltFit, Shape, Likelihood], str]:
         beta = a.coef["kl"] * (d if per_point else b * d) / w
         who = "each data point" if per_point else "all pixels and points"
         return (f"the reconstruction is {w:.4g} log(sum (x - mu_x)^2"
-                f"{' over each point' if per_point else ''}) and ignores logvar_x: the "
+                f"{' over each point' if per_point else ''}) at shape (B, D, K) = {shape} "
+                f"and ignores logvar_x: the "
                 f"sigma-VAE's optimal-sigma loss (Rybkin et al. 2021, 'Simple and Effective "
                 f"VAE Training with Calibrated Decoders'), the Gaussian NLL with one variance "
                 f"for {who} set to its optimum sigma^2 = MSE, (D/2) log MSE per point; "
@@ -55,10 +56,11 @@ def _capacity(a: AltFit, shape: Shape, lik: Likelihood) -> str:
     gamma = 2.0 * a.coef["|kl - C|"] * alpha / a.coef["recon"]
     c_kl = (float(a.capacity) - b * k) / 2.0
     against = "sum (x - mu_x)^2" if fam.fixed_variance else "the negative log-likelihood"
-    return (f"the KL enters as gamma |KL - C| with gamma = {gamma:.4g} (relative to "
+    return (f"at shape (B, D, K) = {shape} the KL enters as gamma |KL - C| with "
+            f"gamma = {gamma:.4g} (relative to "
             f"{against}) and C = {c_kl:.4g} nats on the KL summed over the batch "
             f"({c_kl / b:.4g} per point): the capacity-annealed beta-VAE objective of "
-            f"Burgess et al. 2018 (arXiv 1804.03599, eq. 8); it is explained by no "
+            f"Burgess et al. 2018 (arXiv 1804.03599, controlled capacity increase); it is explained by no "
             f"{lik.name.capitalize()}-VAE term: below the capacity it rewards a larger KL, "
             f"so for a fixed C it is not an ELBO")
 
