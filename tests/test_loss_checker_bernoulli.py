@@ -58,6 +58,16 @@ def test_bernoulli_elbo_and_beta_vae_are_recognised(loss_fn, beta, recon_reducti
     assert_bernoulli_vae_loss(loss_fn, beta=beta)
 
 
+def test_bernoulli_scale_and_constant_are_recovered():
+    # loss = 3 * (BCE + beta KL) - 5 with beta = 1/4: the planted scale and constant.
+    report = check_bernoulli_vae_loss(lambda x, lg, mz, lz: 3.0 * (bce_logits(x, lg)
+                                                                   + 0.25 * kl(mz, lz)) - 5.0)
+    bound = report.coefficient_bounds
+    b, _, k = report.reference_shape
+    assert report.scale == pytest.approx(3.0, abs=bound["-x log p"])
+    assert report.constant == pytest.approx(-5.0, abs=bound["const"] + bound["mu_z^2"] * b * k)
+
+
 def test_mean_over_pixels_gives_beta_equal_to_data_dim():
     def loss_fn(x, lg, mz, lz):  # F.binary_cross_entropy_with_logits default: mean over B D
         return F.binary_cross_entropy_with_logits(lg, x) + kl(mz, lz) / x.shape[0]

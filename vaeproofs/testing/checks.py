@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -31,6 +31,7 @@ _SAMPLES_PER_FEATURE = 3
 _MAX_ELEMENTS = 2 ** 17
 
 Shape = tuple[int, tuple[int, ...], int]
+Draw = Callable[[np.random.Generator, int, int, tuple[int, ...], int], Design]
 
 
 class NotAnElboError(VaeproofsError, AssertionError):
@@ -74,7 +75,7 @@ def _n_evaluations(lik: Likelihood) -> int:
 
 
 def _run(loss_fn: LossFn, lik: Likelihood, shapes: list[Shape], dtype: torch.dtype,
-         seed: int, draw: Any) -> LossCheckReport:
+         seed: int, draw: Draw) -> LossCheckReport:
     rng = np.random.default_rng(seed)
     n = _n_evaluations(lik)
     designs: list[Design] = [draw(rng, n, b, d, k) for b, d, k in shapes]
