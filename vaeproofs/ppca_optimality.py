@@ -60,9 +60,9 @@ def ppca_optimality(*, n: int = 60, dim: int = 5, k: int = 2, draws: int = 200, 
     The tolerance is a relative 1e-10 of |L_max|: both sides are float64 sums over n rows
     of terms of size ~|L_max|/n, whose round-off is below n * 1e-16 relative, far below it.
     """
-    n = check_int_range("n", n, low=dim + 1, high=sys.maxsize)
-    dim = check_int_range("dim", dim, low=k + 1, high=10_000)
+    dim = check_int_range("dim", dim, low=2, high=10_000)
     k = check_int_range("k", k, low=1, high=dim - 1)
+    n = check_int_range("n", n, low=dim + 1, high=sys.maxsize)
     draws = check_int_range("draws", draws, low=1, high=10**7)
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, dim)) @ rng.normal(size=(dim, dim))
