@@ -55,14 +55,14 @@ def test_evidence_under_other_conditions_does_not_vote_but_is_described() -> Non
     verdict, conflicts = decide(SCOPE, evidence)
     assert (verdict, conflicts) == ("fails", [])
     text = describe_conditions(SCOPE, verdict, evidence)
-    assert text == f"Holds for {NARROW.value}; fails for {SCOPE.value}, and for {OTHER.value}."
+    assert text == f"Holds for {NARROW.value}; fails in this setting, and for {OTHER.value}."
 
 
 def test_conflict_lists_the_disagreeing_items() -> None:
     a, b = _ev(True), _ev(False)
     verdict, conflicts = decide(SCOPE, [a, b, _ev(True, OTHER)])
     assert verdict == "conflict" and conflicts == [a, b]
-    assert describe_conditions(SCOPE, verdict, [a, b]).startswith(f"CONFLICT under '{SCOPE.value}'")
+    assert describe_conditions(SCOPE, verdict, [a, b]).startswith(f"CONFLICT in this setting ({SCOPE.value})")
 
 
 def test_a_failing_gatherer_is_recorded_and_leaves_the_claim_undecided() -> None:
