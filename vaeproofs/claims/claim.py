@@ -21,15 +21,17 @@ Gatherer = Callable[["EvidenceContext"], Sequence[Evidence]]
 
 @dataclass(frozen=True)
 class Claim:
-    """A claim from THEORY.md section 2, with the computations that decide it.
+    """A claim (docs/theory.md sections 2 and 6), with the computations that decide it.
 
     Attributes:
-        id: the stable id, exactly as in THEORY.md (e.g. ``"answer2.critical-point"``).
+        id: the stable id, exactly as in docs/theory.md (e.g. ``"answer2.critical-point"``).
         statement: the claim in the project's own paraphrase.
         source: who made the claim and what they cite.
         scope: the setting the statement is about; evidence under this condition
             decides the verdict (see :mod:`vaeproofs.claims.verdict`).
         gatherers: functions of the shared context returning evidence.
+        hypotheses: the hypotheses of the cited result, when the claim rests on one
+            (printed with the source; the conclusions alone can mislead).
     """
 
     id: str
@@ -37,6 +39,7 @@ class Claim:
     source: str
     scope: Condition
     gatherers: tuple[Gatherer, ...]
+    hypotheses: str = ""
 
 
 @dataclass
@@ -53,6 +56,7 @@ class ClaimResult:
     elapsed_s: float
     conflicts: list[Evidence] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    hypotheses: str = ""
 
     @property
     def decided(self) -> bool:
@@ -69,6 +73,7 @@ class ClaimResult:
             "source": self.source,
             "scope": self.scope.value,
             "section": section_of(self.id),
+            "hypotheses": self.hypotheses,
             "verdict": self.verdict,
             "conditions": self.conditions,
             "elapsed_s": round(self.elapsed_s, 3),
@@ -121,4 +126,5 @@ def evaluate_claim(claim: Claim, context: EvidenceContext) -> ClaimResult:
         elapsed_s=time.perf_counter() - start + context.prefetched_seconds_used - prefetched_before,
         conflicts=conflicts,
         errors=errors,
+        hypotheses=claim.hypotheses,
     )

@@ -26,7 +26,9 @@ class Condition(str, Enum):
     FLOORED = "fixed finite training set, decoder variance eigenvalues >= xi > 0"
     BERNOULLI = "fixed finite training set of binary data, Bernoulli decoder"
     FIXED_VARIANCE = "Gaussian decoder with fixed variance s0^2"
-    MEAN_ONLY_SQUARED_ERROR = "mean-only decoder trained with squared error"
+    MEAN_ONLY_SQUARED_ERROR = (
+        "mean-only decoder trained with squared error, read as a Gaussian with fixed isotropic "
+        "variance s0^2 I")
     PLAIN_SQUARED_ERROR_AS_IDENTITY = (
         "plain (unhalved) squared error + KL read as identity covariance")
     # -- the second answer and its comment -----------------------------------------
@@ -35,7 +37,8 @@ class Condition(str, Enum):
     LEARNABLE_MEAN = "the same 1-D example with a learnable decoder mean a*z"
     # -- the third answer ----------------------------------------------------------
     PER_PIXEL_TRAINED = (
-        "per-pixel learned decoder variance, trained by Adam on a small real training set")
+        "per-pixel learned decoder variance, trained by Adam on 16 real training points (the "
+        "memorisation regime)")
     # -- remedies ------------------------------------------------------------------
     SHARED_FLEXIBLE = (
         "fixed finite training set, flexible decoder with one learned variance shared by all "

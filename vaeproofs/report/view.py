@@ -57,6 +57,7 @@ class ClaimView:
     verdict: str
     statement: str
     source: str
+    hypotheses: str
     scope: str
     conditions: str
     elapsed_s: str
@@ -138,7 +139,8 @@ def _claim_view(r: ClaimResult, figures: dict[str, FigureView], shown: set[str])
             refs.append(FigureRef(figures[name], first=name not in shown))
             shown.add(name)
     return ClaimView(
-        id=r.id, verdict=r.verdict, statement=r.statement, source=r.source, scope=str(r.scope),
+        id=r.id, verdict=r.verdict, statement=r.statement, source=r.source,
+        hypotheses=r.hypotheses, scope=str(r.scope),
         conditions=r.conditions, elapsed_s=f"{r.elapsed_s:.1f}",
         evidence=[EvidenceView(e.kind, str(e.condition), *_SUPPORTS[e.supports], e.summary)
                   for e in r.evidence],
