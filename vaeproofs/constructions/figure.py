@@ -33,7 +33,7 @@ def constructions_figure(rows: Sequence[ConstructionRow]) -> Figure:
     the sympy asymptote (dashed) and the cap (red, where there is one)."""
     ncols = 4
     nrows = math.ceil(len(rows) / ncols)
-    fig = Figure(figsize=(4.2 * ncols, 3.4 * nrows), layout="constrained")
+    fig = Figure(figsize=(4.4 * ncols, 3.7 * nrows), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax, row in zip(axes, rows, strict=False):
         x, label = _x(row)
@@ -48,9 +48,9 @@ def constructions_figure(rows: Sequence[ConstructionRow]) -> Figure:
         # Linear axes throughout: the divergent objectives are linear in alpha and in
         # ln(1/epsilon), so the plotted slope is the rate.
         ax.set_xlabel(label)
-        ax.set_ylabel(f"{row.objective} (nats)", fontsize=7)
+        ax.set_ylabel("nats")
         verdict = "bounded" if row.bounded else "unbounded"
-        ax.set_title(f"{row.name} ({verdict})\nrate: {row.rate}", fontsize=8)
+        ax.set_title(f"{row.name} ({verdict})\n{row.objective}\nrate: {row.rate}", fontsize=8)
         ax.legend(fontsize=6, loc="upper left")
     for ax in axes[len(rows):]:
         ax.set_visible(False)
