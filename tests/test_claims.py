@@ -58,6 +58,13 @@ def test_evidence_under_other_conditions_does_not_vote_but_is_described() -> Non
     assert text == f"Holds for {NARROW.value}; fails in this setting, and for {OTHER.value}."
 
 
+def test_informative_settings_are_named_without_voting() -> None:
+    evidence = [_ev(True), _ev(None, OTHER), _ev(None)]
+    assert decide(SCOPE, evidence)[0] == "holds"
+    assert describe_conditions(SCOPE, "holds", evidence) == (
+        f"Holds in this setting; informative only (no vote) for {OTHER.value}.")
+
+
 def test_conflict_lists_the_disagreeing_items() -> None:
     a, b = _ev(True), _ev(False)
     verdict, conflicts = decide(SCOPE, [a, b, _ev(True, OTHER)])

@@ -91,14 +91,17 @@ def describe_conditions(scope: Condition, verdict: Verdict, evidence: Sequence[E
     """
     holds: list[Condition] = []
     fails: list[Condition] = []
+    informative: list[Condition] = []
     for e in evidence:
-        if e.supports is None:
-            continue
-        bucket = holds if e.supports else fails
+        bucket = informative if e.supports is None else holds if e.supports else fails
         if e.condition not in bucket:
             bucket.append(e.condition)
+    # A setting with only informative evidence (e.g. a realistic-size training run, which
+    # cannot prove or refute boundedness) is still named, so the text cites it.
+    informative = [c for c in informative if c not in holds and c not in fails and c != scope]
 
     def names(conditions: list[Condition]) -> str:
+        conditions = sorted(conditions, key=lambda c: c != scope)  # the claim's own setting first
         return ", and for ".join("this setting" if c == scope else c.value for c in conditions)
 
     parts = []
@@ -108,6 +111,8 @@ def describe_conditions(scope: Condition, verdict: Verdict, evidence: Sequence[E
         # "holds in this setting" reads better than "holds for this setting".
         text = f"{word} for {names(bucket)}"
         parts.append(text.replace(f"{word} for this setting", f"{word} in this setting"))
+    if informative:
+        parts.append(f"informative only (no vote) for {names(informative)}")
     text = "; ".join(parts) if parts else "no decisive evidence"
     if verdict == "conflict":
         text = f"CONFLICT in this setting ({scope.value}): the evidence disagrees. " + text
