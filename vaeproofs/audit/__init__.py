@@ -6,6 +6,8 @@
   of the model, combined into a verdict by the same rule as ``vaeproofs verify``.
 """
 
+from vaeproofs.audit.audit import AuditInterrupted, AuditReport, audit_vae
 from vaeproofs.audit.floor import VarianceFloor, static_variance_floor, variance_floor
 
-__all__ = ["VarianceFloor", "static_variance_floor", "variance_floor"]
+__all__ = ["AuditInterrupted", "AuditReport", "VarianceFloor", "audit_vae", "static_variance_floor",
+           "variance_floor"]

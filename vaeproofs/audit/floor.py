@@ -91,6 +91,51 @@ class _Adapter(nn.Module):
         return self._forward(self.model, x)
 
 
+def _piece_count(node: fx.Node) -> int | None:
+    name = node.target if node.op == "call_method" else getattr(node.target, "__name__", "")
+    if name == "chunk":
+        count = node.args[1] if len(node.args) > 1 else node.kwargs.get("chunks")
+        return count if isinstance(count, int) else None
+    if name == "split":
+        sizes = node.args[1] if len(node.args) > 1 else node.kwargs.get("split_size_or_sections")
+        return len(sizes) if isinstance(sizes, list | tuple) else None
+    return None
+
+
+class _Proxy(fx.Proxy):
+    """A proxy whose ``len`` is known for ``chunk(n)`` and ``split([sizes])`` results."""
+
+    def __len__(self) -> int:
+        count = _piece_count(self.node)
+        if count is None:
+            return super().__len__()
+        return count
+
+
+class _Tracer(fx.Tracer):
+    """torch.fx's tracer, also iterating over ``chunk(n)`` and ``split([sizes])`` results.
+
+    ``tuple(x.chunk(2, -1))`` needs the number of pieces at trace time; it is the literal
+    ``n`` (``len(sizes)``), the number torch returns whenever the split dimension has at
+    least that many elements (shape propagation on the example then checks the graph).
+    """
+
+    def proxy(self, node: fx.Node) -> fx.Proxy:
+        return _Proxy(node, self)
+
+    def iter(self, obj: fx.Proxy) -> Any:  # type: ignore[override]
+        count = _piece_count(obj.node)
+        if count is not None:
+            return (obj[i] for i in range(count))
+        return super().iter(obj)
+
+
+def _trace(root: nn.Module) -> fx.GraphModule:
+    tracer = _Tracer()
+    graph = tracer.trace(root)
+    return fx.GraphModule(tracer.root, graph, root.__class__.__name__)
+
+
 def _frozen_names(module: nn.Module, frozen: Iterable[str | nn.Parameter]) -> set[str]:
     by_id = {id(p): n for n, p in module.named_parameters()}
     names: set[str] = set()
@@ -116,7 +161,7 @@ def _undecided(kind: str, output: int | str, frozen: set[str], reason: str) -> V
 
 def _reason(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
-    if isinstance(exc, fx.proxy.TraceError) or "control flow" in text:
+    if "control flow" in text:
         return f"data-dependent control flow, which torch.fx cannot trace ({text[:200]})"
     return f"torch.fx cannot trace the model ({type(exc).__name__}: {text[:200]})"
 
@@ -150,7 +195,7 @@ def static_variance_floor(module: nn.Module, example: torch.Tensor, *, variance:
         return _undecided(kind, output, names, f"the model cannot be deep-copied ({exc})")
     root, prefix = (_Adapter(work, forward), "model.") if forward is not None else (work, "")
     try:
-        gm = fx.symbolic_trace(root)
+        gm = _trace(root)
     except Exception as exc:
         return _undecided(kind, output, names, _reason(exc))
     try:
@@ -189,7 +234,8 @@ def static_variance_floor(module: nn.Module, example: torch.Tensor, *, variance:
                        f"of the trainable parameters; the floor is set by "
                        f"{', '.join(set_by) or 'constants'}.")
     else:
-        what = (f"the trainable {', '.join(trainable)} range over all reals" if trainable else
+        verb = "ranges" if len(trainable) == 1 else "range"
+        what = (f"the trainable {', '.join(trainable)} {verb} over all reals" if trainable else
                 "the input ranges over all reals")
         explanation = (f"variance = {expression} gets arbitrarily close to 0 ({what}): the floor "
                        "is 0 and the objective has no cap.")
