@@ -132,6 +132,18 @@ def run_probe(model: nn.Module, x: torch.Tensor, *, variance_kind: str,
     trained = set(trained_parameter_names(model, optimizer))
     show = sys.stderr.isatty() if progress is None else progress
     start = time.perf_counter()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a small model gains nothing from threads; restored below
+    try:
+        return _run(model, x, variance_kind, forward, loss_fn, trained, requested, seed,
+                    cap_per_point, time_budget_s, show, start)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _run(model: nn.Module, x: torch.Tensor, variance_kind: str, forward: ForwardFn | None,
+         loss_fn: LossFn | None, trained: set[str], requested: int, seed: int,
+         cap_per_point: float, time_budget_s: float, show: bool, start: float) -> ProbeResult:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         work = copy.deepcopy(model)
