@@ -106,8 +106,11 @@ class Analysis:
             if isinstance(a, dict):
                 return {k: unwrap(v) for k, v in a.items()}
             return a
-        with torch.no_grad():
-            return Const(fn(*unwrap(args), **unwrap(kwargs)))
+        try:
+            with torch.no_grad():
+                return Const(fn(*unwrap(args), **unwrap(kwargs)))
+        except Exception as exc:
+            raise NotDecidable(f"evaluating a constant failed ({type(exc).__name__}: {exc})") from None
 
     def _evaluate(self, node: fx.Node) -> Any:
         if node.op == "placeholder":
@@ -166,7 +169,11 @@ class Analysis:
         if all(isinstance(v, Const) for v in _leaves(args)) and not isinstance(module, nn.Dropout):
             self.exprs[node] = node.name
             return self._fold(module, args, {})
-        out = handler(args, {}, ops.OpContext(module=module))
+        try:
+            out = handler(args, {}, ops.OpContext(module=module))
+        except (TypeError, ValueError, IndexError, AttributeError) as exc:
+            raise NotDecidable(f"module {self._name(target)} with arguments it does not cover "
+                               f"({exc})") from None
         self._describe(node, f"{type(module).__name__}", module_name=self._name(target))
         return out
 

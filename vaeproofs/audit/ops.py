@@ -149,6 +149,8 @@ def _hull_of(values: list[Any]) -> Interval:
 
 def _cat(args: list[Any], kwargs: dict[str, Any], ctx: OpContext) -> Interval:
     seq = _arg(args, kwargs, 0, "tensors")
+    if isinstance(seq, Pieces):
+        return seq.interval
     return _hull_of(list(seq.value if isinstance(seq, Const) else seq))
 
 
@@ -311,4 +313,7 @@ def evaluate_op(name: str, args: list[Any], kwargs: dict[str, Any], ctx: OpConte
     handler = FUNCTIONS.get(name)
     if handler is None:
         raise NotDecidable(f"unknown operation {name!r} on the variance path")
-    return handler(args, kwargs, ctx)
+    try:
+        return handler(args, kwargs, ctx)
+    except (TypeError, ValueError, IndexError, KeyError, AttributeError) as exc:
+        raise NotDecidable(f"operation {name!r} with arguments it does not cover ({exc})") from None
