@@ -228,3 +228,13 @@ def test_bad_arguments() -> None:
         variance_floor(Head(lambda m, r: r), latent_dim=0, variance="var")
     with pytest.raises(InvalidArgumentError, match="output"):
         variance_floor(Head(lambda m, r: r), latent_dim=2, variance="var", output=5)
+
+
+def test_importing_the_audit_does_not_load_sympy() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, vaeproofs.audit, vaeproofs.audit.report, vaeproofs.cli.audit; "
+            "print('sympy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

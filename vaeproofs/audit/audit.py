@@ -20,7 +20,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -30,8 +30,10 @@ from vaeproofs.audit.floor import VarianceFloor, static_variance_floor, variance
 from vaeproofs.audit.kinds import check_kind
 from vaeproofs.audit.probe import ProbeResult, call_model, run_probe, trained_parameter_names
 from vaeproofs.audit.verdict import build_evidence, decide_audit, verdict_paragraph
-from vaeproofs.claims.verdict import Evidence, Verdict
 from vaeproofs.errors import InvalidArgumentError
+
+if TYPE_CHECKING:
+    from vaeproofs.claims.verdict import Evidence, Verdict
 
 __all__ = ["AuditInterrupted", "AuditReport", "audit_vae"]
 

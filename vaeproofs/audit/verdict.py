@@ -19,12 +19,16 @@ loss).  The rule is :func:`vaeproofs.claims.verdict.decide`, the one ``verify`` 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from vaeproofs.audit.floor import VarianceFloor
 from vaeproofs.audit.probe import RUN_OFF_FACTOR, ProbeResult
-from vaeproofs.claims.conditions import Condition
-from vaeproofs.claims.verdict import Evidence, Verdict, decide
+
+if TYPE_CHECKING:
+    from vaeproofs.audit.floor import VarianceFloor
+    from vaeproofs.claims.verdict import Evidence, Verdict
+
+# The claims package loads its catalog (and sympy) on import: it is imported inside the
+# functions below, so that importing the audit never loads sympy (the layering rule).
 
 __all__ = ["build_evidence", "decide_audit", "verdict_paragraph"]
 
@@ -33,6 +37,8 @@ def build_evidence(*, floor: VarianceFloor, as_written: VarianceFloor | None,
                    probe: ProbeResult | None, loss_check: Any, loss_error: str | None,
                    dim: int, untrained_on_path: list[str]) -> list[Evidence]:
     """The audit's evidence list (see the module docstring)."""
+    from vaeproofs.claims.conditions import Condition
+    from vaeproofs.claims.verdict import Evidence
     ev: list[Evidence] = []
     fixed = getattr(loss_check, "fixed_variance", None) if loss_check is not None else None
     static_votes = floor.bounded if fixed is None else None
@@ -71,6 +77,9 @@ def build_evidence(*, floor: VarianceFloor, as_written: VarianceFloor | None,
 
 
 def _probe_evidence(probe: ProbeResult, floor: VarianceFloor, cap: float | None) -> Evidence:
+    from vaeproofs.claims.conditions import Condition
+    from vaeproofs.claims.verdict import Evidence
+
     text = (f"Memorisation probe ({probe.steps} steps on {probe.n_points} points, {probe.dtype}, "
             f"stopped: {probe.stopped}): best per-point objective {probe.best_objective_per_point:.6g}, "
             f"best log-density {probe.best_log_density_per_point:.6g}, smallest variance "
@@ -95,6 +104,9 @@ def _probe_evidence(probe: ProbeResult, floor: VarianceFloor, cap: float | None)
 
 def decide_audit(evidence: list[Evidence]) -> tuple[Verdict, bool | None]:
     """The verdict under :attr:`Condition.AUDIT` and the ``bounded`` it means."""
+    from vaeproofs.claims.conditions import Condition
+    from vaeproofs.claims.verdict import decide
+
     verdict, _ = decide(Condition.AUDIT, evidence)
     return verdict, {"holds": True, "fails": False}.get(verdict)
 
