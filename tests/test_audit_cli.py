@@ -118,3 +118,12 @@ def test_interrupt_writes_the_record(tmp_path: Path, data: Path) -> None:
     _validate(doc)
     assert doc["outcome"] == "interrupted" and doc["probe"]["stopped"] == "interrupted"
     assert doc["probe"]["steps"] == 3
+
+
+def test_factory_returning_model_and_optimizer(tmp_path: Path, data: Path) -> None:
+    out = tmp_path / "o.json"
+    rc = main(["audit", f"{EXAMPLE}:make_with_optimizer", "--data", str(data), "--variance",
+               "logvar", "--steps", "0", "--json", str(out)])
+    doc = json.loads(out.read_text())
+    _validate(doc)
+    assert rc == EXIT_OK and doc["untrained_parameters"] == [] and doc["probe"] is None

@@ -128,7 +128,11 @@ def verdict_paragraph(*, verdict: Verdict, floor: VarianceFloor, probe: ProbeRes
                          f"{pixel_variance:.3g}), so the objective is at most "
                          f"{dim * floor.cap_per_dim:.6g} nats per point ({dim} pixels x "
                          f"{floor.cap_per_dim:.4g}).")
-            if rel < 1e-2:
+            if rel > 10:
+                parts.append("That floor is far above your data's per-pixel variance: the decoder "
+                             "cannot express the data's noise level, and reconstructions pay for "
+                             "it (a fixed or floored variance acts like a KL weight).")
+            elif rel < 1e-2:
                 parts.append("That floor is small next to your data's variance: memorisation can "
                              "still push the objective up to the cap; a floor that is a fraction "
                              "of the data's variance keeps it meaningful.")
@@ -137,7 +141,10 @@ def verdict_paragraph(*, verdict: Verdict, floor: VarianceFloor, probe: ProbeRes
                          " per point, a very negative loss) is not collapse by itself: it stays "
                          "below the cap.")
     elif verdict == "fails":
-        parts.append(f"NOT bounded: {floor.explanation if floor.bounded is False else ''}".rstrip())
+        if floor.bounded is False:
+            parts.append(f"NOT bounded: {floor.explanation}")
+        else:
+            parts.append(f"NOT bounded, by the probe alone. {floor.explanation}")
         if probe is not None:
             parts.append(f"The probe drove the smallest variance from {probe.initial_min_variance:.3g}"
                          f" to {probe.min_variance:.3g} and the objective to "
@@ -156,7 +163,7 @@ def verdict_paragraph(*, verdict: Verdict, floor: VarianceFloor, probe: ProbeRes
                          f"{probe.min_variance:.3g}); that alone proves no bound.")
     if untrained_on_path:
         parts.append(f"Never trained (left out of the optimiser): {', '.join(untrained_on_path)}; "
-                     "the verdict treats them as the constants they are in practice.")
+                     "the verdict treats these as the constants they are in practice.")
     if loss_error is not None:
         parts.append(f"Your loss could not be checked: {loss_error}.")
     elif loss_check is not None:
