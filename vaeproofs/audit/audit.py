@@ -186,18 +186,20 @@ def audit_vae(model: nn.Module, data: Any, *, variance: str,
     pick = np.sort(rng.permutation(x_all.shape[0])[:n_points])
     x = x_all[torch.from_numpy(pick)]
     dtype = next((p.dtype for p in model.parameters() if p.dtype.is_floating_point), torch.float32)
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    x_model = x.to(device=device, dtype=dtype)
     timings: dict[str, float] = {}
 
     with torch.random.fork_rng(devices=[]), torch.no_grad():  # checks form and shapes on a copy
-        _, _, mu_z, _ = call_model(copy.deepcopy(model), x.to(dtype), forward)
+        _, _, mu_z, _ = call_model(copy.deepcopy(model), x_model, forward)
     latent_dim = int(mu_z[0].numel())
     dim = int(x[0].numel())
     trained = set(trained_parameter_names(model, optimizer))
     untrained = [n for n, p in model.named_parameters() if p.requires_grad and n not in trained]
 
     t0 = time.perf_counter()
-    floor = _static(model, x.to(dtype), kind, forward, untrained, latent_dim)
-    as_written = _static(model, x.to(dtype), kind, forward, [], latent_dim) if untrained else None
+    floor = _static(model, x_model, kind, forward, untrained, latent_dim)
+    as_written = _static(model, x_model, kind, forward, [], latent_dim) if untrained else None
     timings["static_s"] = time.perf_counter() - t0
     on_path = [n for n in untrained if as_written is not None and any(
         n == t or n.endswith("." + t) or t.endswith("." + n) or n.startswith(t + ".")
@@ -222,7 +224,7 @@ def audit_vae(model: nn.Module, data: Any, *, variance: str,
     probe = None
     if steps_n != 0:
         t0 = time.perf_counter()
-        probe = run_probe(model, x, variance_kind=kind, forward=forward, loss_fn=loss_fn,
+        probe = run_probe(model, x.to(device), variance_kind=kind, forward=forward, loss_fn=loss_fn,
                           optimizer=optimizer, steps=steps_n, seed=seed,
                           cap_per_point=math.inf if cap is None else cap, progress=progress,
                           **({} if time_budget_s is None else {"time_budget_s": time_budget_s}))
