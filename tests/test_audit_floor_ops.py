@@ -120,6 +120,8 @@ CASES = {
     "unsqueeze squeeze": (lambda m, r: torch.clamp(r, 1.0, 2.0).unsqueeze(1).squeeze(1), 1.0),
     # full_like and constants
     "full_like": (lambda m, r: torch.full_like(r, 0.05), 0.05),
+    "full of a shape": (lambda m, r: torch.full(r.shape, 0.05), 0.05),
+    "new_full": (lambda m, r: r.new_full((r.size(0), 3), 0.05), 0.05),
     "buffer": (lambda m, r: m.buf.expand_as(r), BUF_MIN),
     "frozen parameter": (lambda m, r: m.fixed.expand_as(r), FIXED),
     "literal tensor": (lambda m, r: torch.tensor(0.5) * torch.ones_like(r), 0.5),

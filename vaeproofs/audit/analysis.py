@@ -132,8 +132,11 @@ class Analysis:
         if node.op not in ("call_function", "call_method"):
             raise NotDecidable(f"unexpected graph node {node.op} {node.target}")
         name = _canonical(node)
-        if name in ("size", "dim", "numel", "getattr") and node.meta.get("tensor_meta") is None:
-            self.exprs[node] = node.name
+        result_type = node.meta.get("type")
+        if node.meta.get("tensor_meta") is None and isinstance(result_type, type) and (
+                issubclass(result_type, torch.Size)
+                or not issubclass(result_type, torch.Tensor | tuple | list)):
+            self.exprs[node] = node.name  # a size or shape computed from the input
             return OPAQUE
         args, kwargs = self._map(list(node.args)), self._map(dict(node.kwargs))
         flat = list(_leaves([args, kwargs]))
