@@ -20,6 +20,7 @@ from pathlib import Path
 from types import ModuleType
 
 from vaeproofs.audit.floor import VarianceFloor, variance_floor
+from vaeproofs.errors import InvalidArgumentError
 
 __all__ = ["HEADS_DIR", "load_heads", "remedies_markdown"]
 
@@ -34,6 +35,9 @@ ORDER = ("plain_exp", "softplus", "softplus_plus_c", "neural_process", "sigma_va
 
 def load_heads(folder: Path = HEADS_DIR) -> list[ModuleType]:
     """Import every head module of ``folder`` (in :data:`ORDER`, then the rest by name)."""
+    if not folder.is_dir():
+        raise InvalidArgumentError("heads", f"must be the folder of head modules (examples/heads "
+                                            f"of a source checkout), got {str(folder)!r}")
     names = sorted((p.stem for p in folder.glob("*.py") if not p.stem.startswith("_")),
                    key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
     sys.path.insert(0, str(folder))
