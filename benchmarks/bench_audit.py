@@ -9,7 +9,7 @@ scaled to [0, 1].  Two medians (``timeit``, one call per repeat):
 - the full audit with default settings (:func:`audit_vae`: static floor, probe of 2000
   steps on 16 points within its 50 s budget), progress bar off, torch threads as found.
 
-Run: ``python benchmarks/bench_audit.py [--quick]``
+Run from the repository root: ``python -m benchmarks.bench_audit [--quick]``
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 Usage: ``python derivations/constructions.py --out DIR [--quick] [--dps N]``.
 
-Each JSON object has the keys documented in :func:`vaeproofs.constructions.evaluate`
+Each JSON object has the keys documented in :class:`vaeproofs.constructions.ConstructionRow`
 (``name``, ``bounded``, ``parameter``, ``parameter_values``, ``values`` (mpmath decimal
-strings), ``torch_float64``, ``rate``, ``cap``, plus digits, errors and float limits).
+strings), ``torch_float64``, ``rate``, ``cap``, ``limit``, ``limit_value``, plus digits,
+errors and float limits).
 """
 
 from __future__ import annotations
@@ -33,13 +34,12 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     rows = run_all(quick=args.quick, dps=args.dps)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "constructions.json").write_text(json.dumps(rows, indent=2) + "\n")
+    (args.out / "constructions.json").write_text(json.dumps([r.to_json() for r in rows], indent=2) + "\n")
     constructions_figure(rows).savefig(args.out / "constructions.png", dpi=110)
     for r in rows:
-        errs = [e for e in r["torch_rel_error"] if e is not None]
-        worst = max(errs) if errs else float("nan")
-        print(f"{r['name']:26s} bounded={r['bounded']!s:5s} rate: {r['rate']}  "
-              f"max torch rel err {worst:.1e}  ({r['seconds']:.1f} s)")
+        worst = r.max_torch_rel_error
+        print(f"{r.name:26s} bounded={r.bounded!s:5s} rate: {r.rate}  "
+              f"max torch rel err {worst if worst is None else f'{worst:.1e}'}  ({r.seconds:.1f} s)")
     print(f"wrote {args.out}/constructions.json and .png in "
           f"{time.perf_counter() - start:.1f} s")
     return 0

@@ -14,11 +14,12 @@ from vaeproofs.claims import training_evidence as tr
 from vaeproofs.claims.claim import Claim
 from vaeproofs.claims.conditions import Condition
 
-__all__ = ["CLAIMS", "claim_ids"]
+__all__ = ["BEYOND_THREAD_CLAIMS", "CLAIMS", "SECTION_INTROS", "THREAD_CLAIMS", "claim_ids",
+           "section_of"]
 
 SEED = "public Q&A thread on the ill-posedness of Gaussian VAEs (shared/seed)"
 
-CLAIMS: tuple[Claim, ...] = (
+THREAD_CLAIMS: tuple[Claim, ...] = (
     Claim(
         id="question.ill-posed",
         statement="If the decoder learns its variance, a decoder that reproduces one training "
@@ -144,6 +145,31 @@ CLAIMS: tuple[Claim, ...] = (
         gatherers=(sym.fixed_variance_beta, num.beta_vae_losses, tr.fixed_stays_under),
     ),
 )
+
+
+#: Claims practitioners ask about that the discussion does not settle (docs/theory.md section 6).
+BEYOND_THREAD_CLAIMS: tuple[Claim, ...] = ()
+
+#: Every claim, the discussion's first.
+CLAIMS: tuple[Claim, ...] = THREAD_CLAIMS + BEYOND_THREAD_CLAIMS
+
+THREAD_SECTION = "The thread's claims"
+BEYOND_SECTION = "Beyond the thread"
+
+#: One sentence under each section heading of the report.
+SECTION_INTROS: dict[str, str] = {
+    THREAD_SECTION: "The question, the three answers and the comment of the public discussion, "
+    "each judged in the setting it is about (docs/theory.md section 2).",
+    BEYOND_SECTION: "The population objective and the remedies practitioners actually write "
+    "(docs/theory.md section 6).",
+}
+
+
+def section_of(claim_id: str) -> str:
+    """The report section of a claim: the thread's claims, or those beyond the thread."""
+    if any(c.id == claim_id for c in BEYOND_THREAD_CLAIMS):
+        return BEYOND_SECTION
+    return THREAD_SECTION
 
 
 def claim_ids() -> list[str]:

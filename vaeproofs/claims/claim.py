@@ -14,7 +14,7 @@ from vaeproofs.claims.verdict import Evidence, Verdict, decide, describe_conditi
 if TYPE_CHECKING:
     from vaeproofs.claims.context import EvidenceContext
 
-__all__ = ["Claim", "ClaimResult", "evaluate"]
+__all__ = ["Claim", "ClaimResult", "evaluate_claim"]
 
 Gatherer = Callable[["EvidenceContext"], Sequence[Evidence]]
 
@@ -60,12 +60,15 @@ class ClaimResult:
         return self.verdict in ("holds", "fails") and not self.errors
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form written by ``vaeproofs verify --json``."""
+        """The JSON form written by ``vaeproofs verify --json`` (schema: ``verify.schema.json``)."""
+        from vaeproofs.claims.catalog import section_of
+
         return {
             "id": self.id,
             "statement": self.statement,
             "source": self.source,
             "scope": self.scope.value,
+            "section": section_of(self.id),
             "verdict": self.verdict,
             "conditions": self.conditions,
             "elapsed_s": round(self.elapsed_s, 3),
@@ -85,13 +88,14 @@ class ClaimResult:
         }
 
 
-def evaluate(claim: Claim, context: EvidenceContext) -> ClaimResult:
+def evaluate_claim(claim: Claim, context: EvidenceContext) -> ClaimResult:
     """Run every gatherer of ``claim`` and compute its verdict.
 
     A gatherer that raises does not stop the others: its error is recorded, and the
     claim cannot be ``decided`` (the command line then exits non-zero).
     """
     start = time.perf_counter()
+    prefetched_before = context.prefetched_seconds_used
     evidence: list[Evidence] = []
     errors: list[str] = []
     for gather in claim.gatherers:
@@ -112,7 +116,9 @@ def evaluate(claim: Claim, context: EvidenceContext) -> ClaimResult:
         verdict=verdict,
         conditions=describe_conditions(claim.scope, verdict, evidence),
         evidence=evidence,
-        elapsed_s=time.perf_counter() - start,
+        # Wall time here, plus the compute time of parallel-prefetched sources this claim
+        # was the first to use (so the column means the same with and without --workers).
+        elapsed_s=time.perf_counter() - start + context.prefetched_seconds_used - prefetched_before,
         conflicts=conflicts,
         errors=errors,
     )
