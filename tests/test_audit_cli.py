@@ -39,6 +39,7 @@ def test_json_and_report(tmp_path: Path, data: Path, capsys: pytest.CaptureFixtu
     _validate(doc)
     assert doc["bounded"] is False and doc["cap_per_point"] is None
     assert {"path": "cap_per_point", "value": "+inf"} in doc["non_finite"]
+    assert "no cap" in doc["notes"]["cap_per_point"]
     assert doc["loss_check"]["is_elbo"] is True
     html = (rep / "report.html").read_text()
     assert "data:image/png;base64," in html and "http://" not in html and "https://" not in html

@@ -94,6 +94,9 @@ class AuditReport:
             "probe": None if self.probe is None else self.probe.to_json(),
             "data": self.data, "untrained_parameters": self.untrained_parameters,
             "timings": self.timings,
+            "notes": ({"cap_per_point": "+inf (written as null): the variance floor is 0, so the "
+                                        "objective has no cap"}
+                      if self.cap_per_point == math.inf else {}),
         }
 
 
