@@ -45,6 +45,12 @@ class Condition(str, Enum):
         "pixels and points")
     LINEAR_SHARED = "linear decoder (k latent dims) with one shared learned variance"
     STUDENT_T = "fixed finite training set, Student-t decoder with a learned scale, no floor"
+    # -- vaeproofs audit: the user's own model ---------------------------------------
+    AUDIT = ("the user's model on its own training set, with the parameters that actually "
+             "train and the user's loss")
+    AUDIT_ALL_TRAINABLE = ("the user's variance head as written, every parameter with "
+                           "requires_grad free")
+    AUDIT_LOSS = "the user's loss read as a Gaussian negative ELBO"
 
     def __str__(self) -> str:
         return self.value
