@@ -97,3 +97,16 @@ def test_script_main_rejects_unknown_names(capsys: pytest.CaptureFixture[str],
 
     assert script_main("no-such-derivation", tmp_path, []) == 2
     assert "unknown derivation" in capsys.readouterr().err
+
+
+def test_constructions_script_refuses_a_file_as_out_before_evaluating(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "f.json"
+    not_a_folder.write_text("{}")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    proc = subprocess.run([sys.executable, str(ROOT / "derivations" / "constructions.py"),
+                           "--out", str(not_a_folder)], capture_output=True, text=True,
+                          timeout=300, check=False, env=env)
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1 and "--out" in proc.stderr
+    assert not_a_folder.read_text() == "{}"

@@ -167,6 +167,8 @@ def test_fixed_variance_facts(fixed):
     s0 = sp.Symbol("s_0", positive=True)
     # Reference: docs/theory.md section 2, remedy.fixed-variance-is-beta-vae: beta = 2 s0^2.
     assert sp.simplify(fixed.facts.beta - 2 * s0**2) == 0
+    # The derivation computes the same comparison itself, so the claims layer only reads it.
+    assert fixed.facts.beta_equals_two_s0_squared is True
     assert fixed.facts.concrete_D_matches is True
     assert fixed.facts.constant_free_of_model is True
     assert fixed.facts.constant_matches is True
