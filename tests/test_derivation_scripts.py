@@ -110,3 +110,23 @@ def test_constructions_script_refuses_a_file_as_out_before_evaluating(tmp_path: 
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and "--out" in proc.stderr
     assert not_a_folder.read_text() == "{}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", catalog.names())
+def test_every_derivation_has_typed_records_that_serialise(name: str) -> None:
+    import dataclasses
+    import json
+
+    d = catalog.derive(name)
+    assert d.name == name
+    for record in (d.facts, d.results):
+        assert dataclasses.is_dataclass(record)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            record.__setattr__(dataclasses.fields(record)[0].name, None)
+    doc = json.loads(json.dumps(d.to_json()))
+    assert list(doc["facts"]) == [f.name for f in dataclasses.fields(d.facts)]
+    # every boolean fact stays a JSON boolean (never a string that reads as true)
+    for f in dataclasses.fields(d.facts):
+        if isinstance(getattr(d.facts, f.name), bool):
+            assert isinstance(doc["facts"][f.name], bool), f.name
