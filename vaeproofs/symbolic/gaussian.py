@@ -45,7 +45,7 @@ __all__ = [
     "normal_log_density",
 ]
 
-THEORY_S3 = theory("section 3 (closed forms)")
+CLOSED_FORMS_SOURCE = theory("section 3 (closed forms)")
 
 
 @dataclass(frozen=True)
@@ -185,7 +185,7 @@ def derive_kl() -> Derivation[TextbookFacts, KlResults]:
     return Derivation(
         name="gaussian-kl",
         title="KL(N(m, s²) ‖ N(0, 1)) by integration over the real line",
-        sources=(KINGMA_WELLING_KL, THEORY_S3), steps=tuple(step.steps),
+        sources=(KINGMA_WELLING_KL, CLOSED_FORMS_SOURCE), steps=tuple(step.steps),
         results=KlResults(kl=kl, textbook=textbook, difference_to_textbook=diff),
         facts=TextbookFacts(matches_textbook=bool(diff == 0)))
 
@@ -219,7 +219,7 @@ def derive_expected_log_density() -> Derivation[TextbookFacts, ExpectedLogDensit
     return Derivation(
         name="gaussian-expected-loglik",
         title="E_q[log N(x | w z + b, σ²)] for q = N(m, s²)",
-        sources=(KINGMA_WELLING_KL, THEORY_S3), steps=tuple(step.steps),
+        sources=(KINGMA_WELLING_KL, CLOSED_FORMS_SOURCE), steps=tuple(step.steps),
         results=ExpectedLogDensityResults(expected_log_density=value, textbook=textbook,
                                           difference_to_textbook=diff),
         facts=TextbookFacts(matches_textbook=bool(diff == 0)))

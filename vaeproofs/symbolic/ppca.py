@@ -78,7 +78,7 @@ CONCRETE_SIZES: tuple[tuple[int, int], ...] = ((2, 1), (3, 1), (3, 2))
 DEGENERATE_CASES: tuple[tuple[int, int, int], ...] = ((2, 1, 1), (3, 1, 1), (3, 2, 1),
                                                   (3, 2, 2))
 
-THEORY_S3 = theory("section 3")
+CLOSED_FORMS_SOURCE = theory("section 3")
 
 N = sp.Symbol("n", positive=True, integer=True)
 SIGMA2 = sp.Symbol("sigma^2", positive=True)
@@ -295,6 +295,6 @@ def derive_ppca() -> Derivation[PpcaFacts, PpcaResults]:
     return Derivation(
         name="ppca",
         title="Probabilistic PCA: maximum likelihood, L_max, and the linear VAE that attains it",
-        sources=(TIPPING_BISHOP, LUCAS, THEORY_S3), steps=tuple(step.steps), results=results,
+        sources=(TIPPING_BISHOP, LUCAS, CLOSED_FORMS_SOURCE), steps=tuple(step.steps), results=results,
         facts=PpcaFacts(**{key: bool(v) for key, v in facts.items()},
                         concrete_sizes=CONCRETE_SIZES))

@@ -21,8 +21,8 @@ import sympy as sp
 from vaeproofs.symbolic.derivation import Derivation, Record, StepLog
 from vaeproofs.symbolic.linear import cancel_logs
 from vaeproofs.symbolic.ppca import (
+    CLOSED_FORMS_SOURCE,
     SIGMA2,
-    THEORY_S3,
     N,
     _eigenvalues,
     total_elbo_at_posterior,
@@ -146,5 +146,5 @@ def derive_ppca_degenerate() -> Derivation[PpcaDegenerateFacts, PpcaDegenerateRe
     return Derivation(
         name="ppca-degenerate",
         title="Degenerate data (rank r ≤ k): the linear-Gaussian likelihood is unbounded",
-        sources=(TIPPING_BISHOP, DAI_WIPF, LUCAS, THEORY_S3), steps=tuple(step.steps),
+        sources=(TIPPING_BISHOP, DAI_WIPF, LUCAS, CLOSED_FORMS_SOURCE), steps=tuple(step.steps),
         results=results, facts=facts)
