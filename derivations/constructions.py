@@ -11,6 +11,7 @@ errors and float limits).
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 import time
@@ -22,6 +23,8 @@ matplotlib.use("Agg")
 
 from vaeproofs.constructions import run_all
 from vaeproofs.constructions.figure import constructions_figure
+from vaeproofs.errors import InvalidArgumentError
+from vaeproofs.outputs import check_output_file, plan_outputs, write_atomic
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,11 +34,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dps", type=int, default=None,
                         help="mpmath decimal digits (default 30, 20 with --quick)")
     args = parser.parse_args(argv)
+    try:  # every output is validated before the (long) evaluation starts
+        folder = plan_outputs(dirs={"--out": args.out})["--out"]
+        folder.mkdir(exist_ok=True)
+        json_path = check_output_file("--out", folder / "constructions.json")
+        png_path = check_output_file("--out", folder / "constructions.png")
+    except InvalidArgumentError as exc:
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return 2
     start = time.perf_counter()
     rows = run_all(quick=args.quick, dps=args.dps)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "constructions.json").write_text(json.dumps([r.to_json() for r in rows], indent=2) + "\n")
-    constructions_figure(rows).savefig(args.out / "constructions.png", dpi=110)
+    write_atomic(json_path, json.dumps([r.to_json() for r in rows], indent=2) + "\n")
+    png = io.BytesIO()
+    constructions_figure(rows).savefig(png, format="png", dpi=110)
+    write_atomic(png_path, png.getvalue())
     for r in rows:
         worst = r.max_torch_rel_error
         print(f"{r.name:26s} bounded={r.bounded!s:5s} rate: {r.rate}  "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import re
 from pathlib import Path
@@ -86,9 +85,10 @@ def test_a_failing_gatherer_is_recorded_and_leaves_the_claim_undecided() -> None
 
 def _context_with_patched_derivation(name: str, **facts: object) -> EvidenceContext:
     ctx = EvidenceContext()
-    derivation = copy.deepcopy(ctx.derivation(name))
-    derivation.facts.update(facts)
-    ctx._cache[f"derivation:{name}"] = derivation
+    derivation = ctx.derivation(name)  # frozen: replace() makes patched copies, and
+    # raises TypeError on a fact name the typed record does not have
+    patched = dataclasses.replace(derivation, facts=dataclasses.replace(derivation.facts, **facts))
+    ctx._cache[f"derivation:{name}"] = patched
     return ctx
 
 
@@ -101,7 +101,7 @@ def test_symbolic_verdict_follows_the_derivation() -> None:
     claim = _claim("answer2.critical-point")
     real = evaluate_claim(claim, EvidenceContext())
     patched = evaluate_claim(claim, _context_with_patched_derivation(
-        "answer2-tradeoff", critical_point_matches_answer=real.verdict != "holds",
+        "answer2", critical_point_matches_answer=real.verdict != "holds",
         critical_point_matches_answer_for_some_c=real.verdict != "holds"))
     assert {real.verdict, patched.verdict} == {"holds", "fails"}
 
@@ -111,7 +111,7 @@ def test_comment_verdict_follows_the_limit() -> None:
     real = evaluate_claim(claim, EvidenceContext())
     flipped = real.verdict != "holds"  # the fact that would make it hold, or fail
     patched = evaluate_claim(claim, _context_with_patched_derivation(
-        "answer2-tradeoff", comment_objection_holds_for_derived_elbo=flipped))
+        "answer2", comment_objection_holds_for_derived_elbo=flipped))
     assert {real.verdict, patched.verdict} == {"holds", "fails"}
 
 

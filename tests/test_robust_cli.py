@@ -124,7 +124,6 @@ def test_verify_refuses_unknown_claim_ids(claim: str, tmp_path: Path, no_work: N
     _assert_refused(["verify", "--only", claim], "--only", tmp_path, before, capsys)
 
 
-@pytest.mark.xfail(strict=True, reason="derive --markdown is validated once the derive/runner merge lands")
 @_SETTINGS
 @given(kind=st.sampled_from(sorted(BAD_FILE_PATHS)))
 def test_derive_refuses_bad_markdown_paths(kind: str, tmp_path: Path, no_work: None,

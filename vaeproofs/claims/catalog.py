@@ -134,7 +134,7 @@ THREAD_CLAIMS: tuple[Claim, ...] = (
         "without limit makes the objective unbounded.",
         source=f"comment on the second answer of the {SEED}",
         scope=Condition.ANSWER2_EXAMPLE,
-        gatherers=(sym.comment_fixed_s_limit,),
+        gatherers=(sym.comment_fixed_s_limit, sym.comment_fixed_s_limit_learnable_mean),
     ),
     Claim(
         id="answer3.variance-shrinkage",

@@ -35,6 +35,8 @@ class Condition(str, Enum):
     ANSWER2_EXAMPLE = "the answer's 1-D example (x = 0, identity decoder mean, precision tau)"
     ANSWER2_OBJECTIVE = "the answer's objective as written (lambda s^2 with a plus sign)"
     LEARNABLE_MEAN = "the same 1-D example with a learnable decoder mean a*z"
+    LEARNABLE_MEAN_FIXED_S = (
+        "the same 1-D example once the decoder mean a*z is learnable (a = 0, any fixed s)")
     # -- the third answer ----------------------------------------------------------
     PER_PIXEL_TRAINED = (
         "per-pixel learned decoder variance, trained by Adam on 16 real training points (the "
