@@ -205,3 +205,27 @@ def test_every_remedy_claim_has_gatherers_of_typed_evidence() -> None:
     assert names["continuous_bernoulli_density_at_zero_grows"](ctx)[0].supports is False
     assert names["gaussian_nll_eps_gradient"](ctx)[0].supports is False
     assert names["beta_nll_stationary_point"](ctx)[0].supports is False
+
+
+def test_training_figure_compares_each_family_with_its_own_cap() -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from vaeproofs.numeric import plot_training
+    from vaeproofs.numeric.heads import student_t_log_density_cap
+
+    runs = [train(replace(TINY, likelihood=name), progress=False)
+            for name in ("student-t", "bernoulli", "gaussian-nll-eps")]
+    fig = plot_training(runs)
+    FigureCanvasAgg(fig).draw()
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    t_cap = student_t_log_density_cap(64, TINY.nu, math.sqrt(TINY.xi))
+    assert any(lab.startswith("student-t cap") and f"{t_cap:.1f}" in lab for lab in labels)
+    assert any("cap of bernoulli: 0.0" in lab for lab in labels)
+    assert any(lab.startswith("Gaussian floor cap") for lab in labels)
+    assert any(lab.startswith("eps of GaussianNLLLoss") for lab in labels)
+    _, ax_te, ax_var, _ = fig.axes
+    # Bernoulli's pi(1 - pi) is not drawn on the sigma^2 axis; the panel names it instead.
+    assert len(ax_var.get_lines()) == 2 * 2 + 2  # two runs x (min, median), xi and eps lines
+    assert any("bernoulli" in t.get_text() for t in ax_var.texts)
+    ticks = [t.get_text() for t in ax_te.get_yticklabels() if t.get_text()]
+    assert ticks and all("10^" not in t and "times" not in t for t in ticks)

@@ -121,7 +121,7 @@ def plot_training(results: TrainResult | Sequence[TrainResult]) -> Figure:
         ax_tr.axhline(t, color="k", ls="--", lw=1,
                       label=f"Gaussian floor cap -(D/2) log(2 pi xi): {t:.1f} (xi={xi:g})")
     for xi in sorted(set(floor_caps.values())):
-        ax_var.axhline(xi, color="k", ls="--", lw=1, label="xi")
+        ax_var.axhline(xi, color="k", ls="--", lw=1, label=f"variance floor xi = {xi:g}")
     ax_tr.set(title="training ELBO per point (mean solid, max dotted)", xlabel="step",
               ylabel="nats")
     ax_te.set(title="test: IWAE +- 2 se (solid), ELBO (dashed)",
@@ -138,6 +138,10 @@ def plot_training(results: TrainResult | Sequence[TrainResult]) -> Figure:
                     fontsize="small", va="bottom")
     ax_kl.set(title="KL(q(z|x) || p(z)) per point", xlabel="step", ylabel="nats")
     handles, labels = ax_tr.get_legend_handles_labels()
+    for h, lab in zip(*ax_var.get_legend_handles_labels(), strict=True):
+        if lab.startswith("eps of") or lab.startswith("variance floor"):
+            handles.append(h)
+            labels.append(lab)
     fig.legend(handles, labels, loc="outside lower center", ncols=min(3, len(labels)),
                fontsize="small")
     return fig
