@@ -216,6 +216,11 @@ def run(args: argparse.Namespace) -> int:
               f"{final['min_decoder_variance']:.3g}")
         print(f"  test ELBO {final['test_elbo']:.2f}, test IWAE (K={config.iwae_samples}) "
               f"{final['test_iwae']:.2f} +- {final['test_iwae_se']:.2f} nats per point")
+    if final and final.get("train_objective_max") is not None:
+        print(f"  training objective the loss reports (not the ELBO): mean "
+              f"{final['train_objective_mean']:.2f}, max {final['train_objective_max']:.2f}"
+              + ("" if final.get("fraction_variance_below_eps") is None else
+                 f"; fraction of variances below eps {final['fraction_variance_below_eps']:.3f}"))
     cap = "none" if doc["cap"] is None else f"{doc['cap']:.2f}"
     print(f"  cap of this family: {cap}; floor cap -(D/2) log(2 pi xi) = "
           f"{doc['floor_cap_threshold']:.2f} (xi={config.xi:g}): "
