@@ -234,10 +234,12 @@ def gaussian_nll_eps_training(ctx: EvidenceContext) -> list[Evidence]:
         reported = _best(r, "train_objective_max")
         true_best = _best(r, "train_elbo_max")
         crossed = min_var < eps
+        var = float(_train_points(r).var(axis=0).mean())
         out.append(Evidence(
             "numeric",
             f"{_label(r)}: the decoder's own variance reaches {min_var:.2e} "
-            f"({'below' if crossed else 'not below'} eps = {eps:g}; at most "
+            f"({'below' if crossed else 'not below'} eps = {eps:g} = {eps / var:.3g} x the "
+            f"data's mean per-pixel variance {var:.3g}; at most "
             f"{100 * below:.1f}% of training pixels under eps at a logged step), where the "
             f"reported loss no longer depends on it.", False if crossed else None,
             Condition.GAUSSIAN_NLL_EPS_VARIANCE, figures=_FIG,
