@@ -53,6 +53,33 @@ class Condition(str, Enum):
     AUDIT_ALL_TRAINABLE = ("the user's variance head as written, every parameter with "
                            "requires_grad free")
     AUDIT_LOSS = "the user's loss read as a Gaussian negative ELBO"
+    # -- remedies beyond the thread (numeric) -----------------------------------------
+    FRESH_DEQUANTISATION = (
+        "integer data dequantised with uniform noise redrawn at every step (the expected "
+        "objective over the noise)")
+    STATIC_DEQUANTISATION = (
+        "integer data dequantised once with the noise kept (a fixed finite training set)")
+    DISCRETISED_LIKELIHOOD = (
+        "integer data, decoder with a probability mass function per pixel (Gaussian or "
+        "logistic integrated over the quantisation bins)")
+    CB_INTERIOR_DATA = (
+        "fixed finite training set with every value strictly inside (0, 1), continuous "
+        "Bernoulli decoder")
+    CB_EXACT_BINARY_VALUES = "data containing exact 0s or 1s, continuous Bernoulli decoder"
+    GAUSSIAN_NLL_EPS_VARIANCE = (
+        "per-pixel Gaussian decoder trained with torch's GaussianNLLLoss(eps): the model's "
+        "variance and density")
+    GAUSSIAN_NLL_EPS_REPORTED = (
+        "per-pixel Gaussian decoder trained with torch's GaussianNLLLoss(eps): the loss value "
+        "it reports")
+    SOFTCLIP = (
+        "fixed finite training set, Gaussian decoder with log sigma soft-clipped from below "
+        "(sigma-VAE: -6 + softplus(log sigma + 6))")
+    BETA_NLL = (
+        "fixed finite training set, per-pixel Gaussian decoder trained with beta-NLL "
+        "(weights stopgrad(sigma^(2 beta)))")
+    FLOORED_STUDENT_T = (
+        "fixed finite training set, Student-t decoder with scale >= s_min > 0, any nu")
 
     def __str__(self) -> str:
         return self.value

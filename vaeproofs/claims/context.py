@@ -104,3 +104,16 @@ class EvidenceContext:
             return results
 
         return self._cached("training", compute)
+
+    def remedy_training(self) -> dict[str, Any]:
+        """The remedy training suite's results (:func:`vaeproofs.numeric.remedy_suite`), by label."""
+        from vaeproofs import numeric
+
+        def compute() -> dict[str, Any]:
+            results = {}
+            for i, config in enumerate(numeric.remedy_suite(quick=self.quick)):
+                result = numeric.train(config, progress=self.progress)
+                results[config.label or f"{i}:{config.likelihood}"] = result
+            return results
+
+        return self._cached("remedy-training", compute)

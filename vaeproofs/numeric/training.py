@@ -34,6 +34,7 @@ from tqdm.auto import tqdm
 
 from vaeproofs.errors import InvalidArgumentError
 from vaeproofs.numeric.data import (
+    DIGITS_LEVELS,
     Dataset,
     constant_pixels,
     digits_dataset,
@@ -58,14 +59,18 @@ class TrainConfig:
     Data: ``data`` is ``"digits"``, ``"manifold"`` or a path to an (N, D) ``.npy`` file;
     ``n_train`` takes the first n points of the (shuffled) training split (``None``: all);
     ``n_test`` likewise for the test split (clipped to its size; the JSON records the
-    number used); ``dequantize`` (digits only) and
+    number used); ``dequantize`` (digits only: ``False``; ``True`` or ``"static"``, noise
+    drawn once; ``"fresh"``, noise redrawn at every step, see :func:`train`) and
     ``binarize`` (``None``: binarise exactly when the likelihood needs binary data) as
     in :mod:`vaeproofs.numeric.data`; ``data_seed`` fixes the split and the noise.
     Model: ``likelihood`` (a name in :data:`~vaeproofs.numeric.heads.HEADS`),
     ``latent_dim`` k, ``hidden`` width, ``depth`` hidden layers, ``activation``;
     ``xi`` is the variance floor of the ``floor`` head **and** the floor whose cap
     -(D/2) log(2 pi xi) every run is compared with; ``fixed_std`` (s0, a standard
-    deviation) for ``fixed``; ``nu`` for ``student-t``.
+    deviation) for ``fixed``; ``nu`` for the Student-t heads; ``s_min`` (scale floor)
+    for ``student-t-floored``; ``softclip_min`` (soft lower bound on log sigma) for
+    ``softclip``; ``nll_eps`` for ``gaussian-nll-eps``; ``beta_nll`` for ``beta-nll``
+    (see :mod:`vaeproofs.numeric.heads`).
     Optimisation: Adam with ``lr``, ``steps`` updates, minibatches of ``batch_size``
     (``None``: full batch), ``seed``, ``dtype`` (``"float32"`` or ``"float64"``),
     ``num_threads`` torch threads during the run (default 1: these small MLPs are
@@ -92,7 +97,7 @@ class TrainConfig:
     xi: float = 1e-3
     fixed_std: float = 0.1
     nu: float = 3.0
-    dequantize: bool = False
+    dequantize: bool | str = False
     binarize: bool | None = None
     test_fraction: float = 0.2
     n_test: int | None = 200
@@ -105,6 +110,10 @@ class TrainConfig:
     iwae_samples: int = 64
     num_threads: int | None = 1
     label: str = ""
+    s_min: float = 1e-3
+    softclip_min: float = -6.0
+    nll_eps: float = 1e-6
+    beta_nll: float = 0.5
 
     def __post_init__(self) -> None:
         if self.likelihood not in HEADS:
@@ -134,8 +143,22 @@ class TrainConfig:
         for name in ("n_train", "n_test", "batch_size", "num_threads"):
             if getattr(self, name) is not None:
                 check_int_range(name, getattr(self, name), low=1, high=_BIG)
-        for name in ("lr", "xi", "fixed_std", "nu"):
+        for name in ("lr", "xi", "fixed_std", "nu", "s_min", "nll_eps"):
             check_positive(name, getattr(self, name))
+        check_positive("beta_nll", self.beta_nll, strict=False)
+        if not (isinstance(self.softclip_min, (int, float))
+                and math.isfinite(self.softclip_min)):
+            raise InvalidArgumentError(
+                "softclip_min", f"must be a finite number, got {self.softclip_min!r}")
+        if self.dequantize not in (False, True, "static", "fresh"):
+            raise InvalidArgumentError(
+                "dequantize", f"must be false, true, 'static' or 'fresh', got "
+                f"{self.dequantize!r}")
+        if HEADS[self.likelihood].grid_data and (
+                self.data != "digits" or self.dequantize or self.binarize):
+            raise InvalidArgumentError(
+                "likelihood", f"{self.likelihood} needs the integer digits (data 'digits', "
+                f"not dequantised, not binarised)")
         if not 0.0 < self.test_fraction < 1.0:
             raise InvalidArgumentError(
                 "test_fraction", f"must be in (0, 1), got {self.test_fraction}")
@@ -170,14 +193,24 @@ class TrainConfig:
         likelihood needs binary data."""
         return HEADS[self.likelihood].binary_data if self.binarize is None else self.binarize
 
+    @property
+    def dequantization(self) -> str | None:
+        """``None``, ``"static"`` (``dequantize`` true or ``"static"``) or ``"fresh"``."""
+        if not self.dequantize:
+            return None
+        return "fresh" if self.dequantize == "fresh" else "static"
+
     def head_options(self) -> HeadOptions:
-        return HeadOptions(xi=self.xi, fixed_std=self.fixed_std, nu=self.nu)
+        return HeadOptions(xi=self.xi, fixed_std=self.fixed_std, nu=self.nu, s_min=self.s_min,
+                           softclip_min=self.softclip_min, nll_eps=self.nll_eps,
+                           beta_nll=self.beta_nll, levels=DIGITS_LEVELS)
 
 
 def load_dataset(config: TrainConfig) -> Dataset:
     """The data set named by ``config.data``, scaled and split as configured."""
     if config.data == "digits":
-        return digits_dataset(test_fraction=config.test_fraction, dequantize=config.dequantize,
+        return digits_dataset(test_fraction=config.test_fraction,
+                              dequantize=config.dequantization or False,
                               binarized=config.binarized, seed=config.data_seed)
     if config.data == "manifold":
         ds = manifold_dataset(data_dim=config.data_dim, manifold_dim=config.manifold_dim,
@@ -324,8 +357,8 @@ class Trainer:
     """
 
     def __init__(self, model: VAE, x_train: torch.Tensor, *, lr: float,
-                 batch_size: int | None, train_samples: int, generator: torch.Generator
-                 ) -> None:
+                 batch_size: int | None, train_samples: int, generator: torch.Generator,
+                 noise_scale: float | None = None) -> None:
         self.model = model
         self.x = x_train
         self.n = x_train.shape[0]
@@ -338,6 +371,8 @@ class Trainer:
         self._order = torch.empty(0, dtype=torch.long)
         self._pos = 0
         self.problem: str | None = None
+        #: fresh dequantisation: add noise_scale * U(0, 1) noise to every batch, redrawn each step.
+        self.noise_scale = noise_scale
 
     def _batch(self) -> torch.Tensor:
         if self.batch_size == self.n:
@@ -351,7 +386,10 @@ class Trainer:
 
     def step(self) -> float | None:
         xb = self._batch()
-        loss = -self.model.elbo(xb, samples=self.samples, generator=self.generator).mean()
+        if self.noise_scale is not None:
+            xb = xb + self.noise_scale * torch.rand(xb.shape, generator=self.generator,
+                                                    dtype=xb.dtype)
+        loss = -self.model.objective(xb, samples=self.samples, generator=self.generator).mean()
         value = float(loss.detach())
         if not math.isfinite(value):
             self.problem = f"loss is {value}"
@@ -411,6 +449,12 @@ def prepare_data(config: TrainConfig, dataset: Dataset | None = None
             f"{ds.name}), got {n}")
     n_test = n_test_avail if config.n_test is None else min(config.n_test, n_test_avail)
     x_train, x_test = ds.train[:n], ds.test[:n_test]
+    if HEADS[config.likelihood].unit_interval_data:
+        for name, arr in (("train", x_train), ("test", x_test)):
+            if not np.all((arr >= 0.0) & (arr <= 1.0)):
+                raise InvalidArgumentError(
+                    "data", f"the {config.likelihood} likelihood needs x in [0, 1], but the "
+                    f"{name} split has other values")
     if HEADS[config.likelihood].binary_data:
         for name, arr in (("train", x_train), ("test", x_test)):
             if not np.all((arr == 0.0) | (arr == 1.0)):
@@ -434,18 +478,28 @@ def train(config: TrainConfig, *, progress: bool = True, dataset: Dataset | None
     result = TrainResult(
         config=config, outcome="completed", diverged_at_step=None, divergence=None,
         dim=ds.dim, n_train=train_np.shape[0], n_test=test_np.shape[0],
-        constant_pixels=int(constant_pixels(train_np).sum()),
+        constant_pixels=(0 if config.dequantization == "fresh"
+                         else int(constant_pixels(train_np).sum())),
         data_description=ds.description, cap=head_cap,
         floor_cap_threshold=gaussian_log_density_cap(ds.dim, config.xi))
     start = time.perf_counter()
     with _torch_settings(config.num_threads):
         x_train = torch.as_tensor(train_np, dtype=dtype)
         x_test = torch.as_tensor(test_np, dtype=dtype)
-        mask = torch.as_tensor(constant_pixels(train_np))
+        noise_scale, x_eval = None, x_train
+        if config.dequantization == "fresh":
+            # The training split holds the bins' lower corners k/17; the loss sees
+            # (k + u)/17 with u redrawn every step, the metrics one fixed draw (seed + 2).
+            noise_scale = 1.0 / DIGITS_LEVELS
+            eval_gen = torch.Generator().manual_seed(config.seed + 2)
+            x_eval = x_train + noise_scale * torch.rand(x_train.shape, generator=eval_gen,
+                                                        dtype=dtype)
+        mask = torch.as_tensor(constant_pixels(x_eval.numpy()))
         model = build_model(config, ds.dim)
         gen = torch.Generator().manual_seed(config.seed)
         trainer = Trainer(model, x_train, lr=config.lr, batch_size=config.batch_size,
-                          train_samples=config.train_samples, generator=gen)
+                          train_samples=config.train_samples, generator=gen,
+                          noise_scale=noise_scale)
         settings = EvalSettings(elbo_samples=config.elbo_samples,
                                 iwae_samples=config.iwae_samples, seed=config.seed + 1)
         bar = tqdm(total=config.steps, disable=not progress, desc=config.label or
@@ -455,7 +509,7 @@ def train(config: TrainConfig, *, progress: bool = True, dataset: Dataset | None
             for step in range(config.steps + 1):
                 if step % config.log_every == 0 or step == config.steps:
                     row: dict[str, float | int | None] = {"step": step, "loss": last_loss}
-                    row.update(evaluate(model, x_train, x_test, settings, mask))
+                    row.update(evaluate(model, x_eval, x_test, settings, mask))
                     result.history.append(row)
                     bad = [k for k, v in row.items()
                            if isinstance(v, float) and not math.isfinite(v)]
