@@ -92,28 +92,34 @@ class EvidenceContext:
         return self.constructions()[name]
 
     # -- numeric ----------------------------------------------------------------
-    def training(self) -> dict[str, Any]:
-        """The confirming training suite's results, keyed by run name."""
+    def _suite(self, key: str) -> dict[str, Any]:
+        """The results of the training suite cached under ``key`` (see :data:`SUITES`), by label."""
         from vaeproofs import numeric
 
         def compute() -> dict[str, Any]:
             results = {}
-            for i, config in enumerate(numeric.confirming_suite(quick=self.quick)):
-                result = numeric.train(config, progress=self.progress)
-                results[config.label or f"{i}:{config.likelihood}"] = result
+            for i, config in enumerate(suite_configs(key, quick=self.quick)):
+                results[config.label or f"{i}:{config.likelihood}"] = numeric.train(
+                    config, progress=self.progress)
             return results
 
-        return self._cached("training", compute)
+        return self._cached(key, compute)
+
+    def training(self) -> dict[str, Any]:
+        """The confirming training suite's results, keyed by run name."""
+        return self._suite("training")
 
     def remedy_training(self) -> dict[str, Any]:
         """The remedy training suite's results (:func:`vaeproofs.numeric.remedy_suite`), by label."""
-        from vaeproofs import numeric
+        return self._suite("remedy-training")
 
-        def compute() -> dict[str, Any]:
-            results = {}
-            for i, config in enumerate(numeric.remedy_suite(quick=self.quick)):
-                result = numeric.train(config, progress=self.progress)
-                results[config.label or f"{i}:{config.likelihood}"] = result
-            return results
 
-        return self._cached("remedy-training", compute)
+#: Cache key -> name of the suite function in :mod:`vaeproofs.numeric.suite`.
+SUITES: dict[str, str] = {"training": "confirming_suite", "remedy-training": "remedy_suite"}
+
+
+def suite_configs(key: str, *, quick: bool) -> list[Any]:
+    """The configurations of the training suite cached under ``key``."""
+    from vaeproofs.numeric import suite
+
+    return getattr(suite, SUITES[key])(quick=quick)

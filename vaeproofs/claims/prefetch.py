@@ -21,6 +21,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
+from vaeproofs.claims.context import SUITES, suite_configs
+
 __all__ = ["Prefetched", "Task", "prefetch", "shared_tasks"]
 
 
@@ -47,13 +49,15 @@ def shared_tasks(quick: bool) -> list[Task]:
     Costs are rough relative weights (measured once on 2 cores) used only to start the
     long computations first; they do not affect any result.
     """
-    from vaeproofs import constructions, numeric
+    from vaeproofs import constructions
     from vaeproofs.symbolic import catalog
 
     tasks = [Task("derivation", n, 3.0 if n.startswith(("ppca", "answer2")) else 0.5)
              for n in catalog.names()]
     tasks += [Task("construction", n, 2.0) for n in constructions.names()]
-    tasks += [Task("training", str(i), 1.0) for i, _ in enumerate(numeric.confirming_suite(quick=quick))]
+    for key in SUITES:
+        tasks += [Task("training", f"{key}:{i}", 1.0)
+                  for i, _ in enumerate(suite_configs(key, quick=quick))]
     return sorted(tasks, key=lambda t: -t.cost)
 
 
@@ -71,8 +75,8 @@ def run_task(task: Task, quick: bool) -> tuple[Task, Any, float]:
     elif task.kind == "training":
         from vaeproofs import numeric
 
-        config = numeric.confirming_suite(quick=quick)[int(task.name)]
-        value = numeric.train(config, progress=False)
+        key, index = task.name.rsplit(":", 1)
+        value = numeric.train(suite_configs(key, quick=quick)[int(index)], progress=False)
     else:  # pragma: no cover - the kinds are closed above
         raise ValueError(f"task.kind: unknown kind {task.kind!r}")
     return task, value, time.perf_counter() - start
@@ -86,7 +90,7 @@ def _preload() -> None:
 
 
 def _assemble(finished: list[tuple[Task, Any, float]], quick: bool) -> Prefetched:
-    from vaeproofs import constructions, numeric
+    from vaeproofs import constructions
 
     values: dict[str, Any] = {}
     seconds: dict[str, float] = {}
@@ -97,11 +101,12 @@ def _assemble(finished: list[tuple[Task, Any, float]], quick: bool) -> Prefetche
     rows = {n: by[("construction", n)] for n in constructions.names()}
     values["constructions"] = {n: v for n, (v, _) in rows.items()}
     seconds["constructions"] = sum(s for _, s in rows.values())
-    suite = numeric.confirming_suite(quick=quick)
-    runs = [by[("training", str(i))] for i in range(len(suite))]
-    values["training"] = {c.label or f"{i}:{c.likelihood}": v
-                          for i, (c, (v, _)) in enumerate(zip(suite, runs, strict=True))}
-    seconds["training"] = sum(s for _, s in runs)
+    for key in SUITES:
+        suite = suite_configs(key, quick=quick)
+        runs = [by[("training", f"{key}:{i}")] for i in range(len(suite))]
+        values[key] = {c.label or f"{i}:{c.likelihood}": v
+                       for i, (c, (v, _)) in enumerate(zip(suite, runs, strict=True))}
+        seconds[key] = sum(s for _, s in runs)
     return Prefetched(values, seconds)
 
 
