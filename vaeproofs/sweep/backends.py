@@ -26,6 +26,7 @@ import importlib.util
 import multiprocessing
 import os
 import signal
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -78,13 +79,16 @@ def check_backend(backend: str, workers: int | None, scheduler: str | None) -> N
 
 def _init_local_worker() -> None:
     """Worker start-up: one thread for torch and BLAS, and Ctrl-C left to the parent (which
-    stops the pool), so a keyboard interrupt never prints a traceback per worker."""
+    stops the pool), so a keyboard interrupt never prints a traceback per worker.
+
+    torch reads ``OMP_NUM_THREADS`` when it is first imported, so a task that imports it
+    later runs on one thread without this process paying for the import up front.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = "1"
-    if importlib.util.find_spec("torch") is not None:
-        import torch
-
+    torch = sys.modules.get("torch")
+    if torch is not None:
         torch.set_num_threads(1)
 
 
@@ -97,12 +101,15 @@ def _stop_local(executor: ProcessPoolExecutor, *, finished: bool) -> None:
     if finished:
         executor.shutdown(wait=True)
         return
+    # Taken before shutdown, which forgets them; stopping them wakes the pool's manager
+    # thread, which then exits, so the interpreter can too.
+    processes = list((getattr(executor, "_processes", None) or {}).values())
     executor.shutdown(wait=False, cancel_futures=True)
     terminate = getattr(executor, "terminate_workers", None)  # Python >= 3.14
     if callable(terminate):
         terminate()
         return
-    for process in list((getattr(executor, "_processes", None) or {}).values()):
+    for process in processes:
         process.terminate()
 
 
