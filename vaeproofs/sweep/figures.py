@@ -63,7 +63,8 @@ def plot_metric(rows: Sequence[dict[str, Any]], grid: dict[str, list[Any]], metr
     """The figure of ``metric`` for the ``results.csv`` rows of a sweep (``None``: nothing to plot)."""
     key = axis_key(grid)
     rows = [r for r in rows if r.get("outcome") != "error" and key is not None and _x(r, key) is not None]
-    if key is None or not rows:
+    if key is None or not rows or (metric != "passed_cap_at_step"
+                                   and not any(_finite(r.get(metric)) for r in rows)):
         return None
     panel_keys = [k for k in grid if k not in _NOT_AXES and k != key]
     panels = list(itertools.product(*(grid[k] for k in panel_keys)))
@@ -93,6 +94,9 @@ def plot_metric(rows: Sequence[dict[str, Any]], grid: dict[str, list[Any]], metr
                 ax.fill_between(used, low, high, color=colour, alpha=0.2, linewidth=0)
         _draw_caps(ax, mine, metric)
         ax.set_xscale("log" if key == "n_train" else "linear")
+        ticks = sorted({x for r in mine if (x := _x(r, key)) is not None})
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax.minorticks_off()
         ax.set_yscale(scale)
         ax.set_xlabel("training points" if key == "n_train" else key)
         ax.set_title(", ".join(f"{k}={v}" for k, v in zip(panel_keys, panel, strict=True)) or metric,
