@@ -97,3 +97,28 @@ def test_faces_are_the_hundred_lfw_faces_of_scikit_image() -> None:
     from vaeproofs.numeric.training import TrainConfig, load_dataset
 
     np.testing.assert_array_equal(load_dataset(TrainConfig(data="faces", data_seed=3)).test, ds.test)
+
+
+def test_run_records_match_the_shipped_schema(tmp_path: Path) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    from vaeproofs.schemas import load_schema, schema_names
+    from vaeproofs.sweep.runner import error_record, execute_run
+    from vaeproofs.sweep.spec import parse_spec
+
+    schema = load_schema("sweep-run")
+    error_schema = {**schema["$defs"]["error_record"], "$schema": schema["$schema"]}
+    config = parse_spec("[fixed]\nsteps = 3\nlog_every = 1\nn_test = 10\niwae_samples = 2\n"
+                        "hidden = 4\n[grid]\nseed = [0]").configs()[0].to_dict()
+    jsonschema.validate(error_record(config, "RuntimeError: boom"), error_schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"config": config, "outcome": "error", "error": "", "elapsed_s": None},
+                            error_schema)
+    if "train" not in schema_names():
+        pytest.skip("the trained-run half of the schema refers to train.schema.json, not shipped yet")
+    from referencing import Registry, Resource
+
+    registry = Registry().with_resources(
+        (load_schema(n)["$id"], Resource.from_contents(load_schema(n))) for n in ("train", "sweep-run"))
+    validator = jsonschema.Draft202012Validator(schema, registry=registry)
+    validator.validate(execute_run(config))
+    validator.validate(error_record(config, "RuntimeError: boom"))

@@ -28,14 +28,15 @@ def execute_run(config_values: dict[str, Any]) -> dict[str, Any]:
     """Train one configuration (TrainConfig fields) and return its JSON record.
 
     The task of every backend: module level and picklable, imports torch only when
-    called.  The record is :meth:`TrainResult.to_dict` made strict JSON; a non-finite
+    called.  The record is the result's JSON document made strict; a non-finite
     value ends the run as ``"diverged"``, it is never an exception.
     """
     from vaeproofs.numeric.training import TrainConfig, train
     from vaeproofs.outputs import to_strict_json
 
     result = train(TrainConfig(**config_values), progress=False)
-    return to_strict_json(result.to_dict())
+    to_json = getattr(result, "to_json", None) or result.to_dict
+    return to_strict_json(to_json())
 
 
 def error_record(config_values: dict[str, Any], error: str) -> dict[str, Any]:
