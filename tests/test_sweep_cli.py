@@ -223,3 +223,14 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_finished_runs(tmp_path: Path) -> Non
     runs = sorted(p.stem for p in (out / "runs").iterdir())
     assert 1 <= len(runs) < 8
     assert sorted(r["id"] for r in _rows(out)) == runs
+
+
+def test_a_dry_run_counts_the_runs_to_do_and_writes_nothing(
+        local_sweep: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec, out = local_sweep
+    capsys.readouterr()
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "new"), "--dry-run"]) == 0
+    assert "6 runs, 0 already done, 6 to run" in capsys.readouterr().out
+    assert not (tmp_path / "new").exists()
+    assert main(["sweep", str(spec), "--out", str(out), "--dry-run"]) == 0
+    assert "6 runs, 6 already done, 0 to run" in capsys.readouterr().out
