@@ -8,8 +8,9 @@ with the band from the smallest to the largest seed's value.  The x axis is ``n_
 the grid varies it, else the first other numeric grid key.  Caps are drawn as black
 dashed lines: the floor cap -(D/2) log(2 pi xi) on the ELBO and test-IWAE panels
 (Mattei & Frellsen 2018, section 2.1), the floor xi on the decoder-variance panel (a
-variance), the step budget on the ``passed_cap_at_step`` panel, where a run that never
-passed the cap is an open marker on that line.  Runs that raised are left out.  The
+variance), the step budget on the ``passed_cap_at_step`` panel, where each run is a
+marker (families shifted a little along x so that equal values stay visible) and a run
+that never passed the cap is an open marker on that line.  Runs that raised are left out.  The
 legend sits outside the axes so it never hides a curve.  Builds
 :class:`matplotlib.figure.Figure` objects directly (no pyplot, no global state).
 """
@@ -75,11 +76,13 @@ def plot_metric(rows: Sequence[dict[str, Any]], grid: dict[str, list[Any]], metr
     colours = [f"C{i}" for i in range(len(families))]
     for ax, panel in zip(axes, panels, strict=True):
         mine = [r for r in rows if all(r.get(k) == v for k, v in zip(panel_keys, panel, strict=True))]
-        for family, colour in zip(families, colours, strict=True):
+        for f_index, (family, colour) in enumerate(zip(families, colours, strict=True)):
             fam = [r for r in mine if r.get("likelihood") == family]
             xs = sorted({_x(r, key) for r in fam})  # type: ignore[type-var]
             if metric == "passed_cap_at_step":
-                _plot_passes(ax, fam, key, family, colour)
+                # spread the families a little along x so that equal values stay visible
+                shift = 1.0 + 0.06 * (f_index - (len(families) - 1) / 2)
+                _plot_passes(ax, fam, key, family, colour, shift if key == "n_train" else 1.0)
                 continue
             mean, low, high, used = [], [], [], []
             for x in xs:
@@ -114,10 +117,11 @@ def plot_metric(rows: Sequence[dict[str, Any]], grid: dict[str, list[Any]], metr
     return fig
 
 
-def _plot_passes(ax: Any, fam: list[dict[str, Any]], key: str, family: str, colour: str) -> None:
-    passed = [(_x(r, key), float(r["passed_cap_at_step"])) for r in fam
+def _plot_passes(ax: Any, fam: list[dict[str, Any]], key: str, family: str, colour: str,
+                 shift: float) -> None:
+    passed = [(_x(r, key) * shift, float(r["passed_cap_at_step"])) for r in fam  # type: ignore[operator]
               if _finite(r.get("passed_cap_at_step"))]
-    never = [(_x(r, key), float(r["steps"])) for r in fam
+    never = [(_x(r, key) * shift, float(r["steps"])) for r in fam  # type: ignore[operator]
              if not _finite(r.get("passed_cap_at_step")) and _finite(r.get("steps"))]
     if passed:
         ax.plot(*zip(*passed, strict=True), "o", color=colour, label=f"{family}: passed", ms=5, alpha=0.8)
