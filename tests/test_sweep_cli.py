@@ -204,7 +204,7 @@ def test_a_diverging_run_is_a_recorded_outcome_not_a_crash(tmp_path: Path) -> No
 
 def test_ctrl_c_stops_cleanly_and_keeps_the_finished_runs(tmp_path: Path) -> None:
     spec = tmp_path / "long.toml"
-    spec.write_text("[fixed]\nsteps = 3000\nlog_every = 1000\nn_test = 20\niwae_samples = 4\n"
+    spec.write_text("[fixed]\nsteps = 1500\nlog_every = 500\nn_test = 20\niwae_samples = 4\n"
                     "hidden = 8\n[grid]\nseed = [0, 1, 2, 3, 4, 5, 6, 7]")
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
