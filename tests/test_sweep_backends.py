@@ -72,6 +72,11 @@ def test_figures_have_a_panel_per_width_a_line_per_family_and_the_caps(tmp_path:
     # mean over the two seeds at each size (hidden=8 panel): (0 + 8 + 10 + 8) / 2 = 13
     np.testing.assert_array_equal(lines[0].get_xdata(), [16, 1437])
     np.testing.assert_array_equal(lines[0].get_ydata(), [13.0, 13.0])
+    var = plot_metric(rows, grid, "min_decoder_variance")
+    assert var is not None
+    var_lines = [ln for ln in var.axes[0].get_lines() if ln.get_label() == "per-pixel"]
+    # geometric mean of 1e-4 and 2e-4 on the log axis
+    np.testing.assert_allclose(var_lines[0].get_ydata(), [2 ** 0.5 * 1e-4] * 2, rtol=1e-14)
     caps = [ln for ln in axes[0].get_lines() if ln.get_linestyle() == "--"]
     assert [ln.get_ydata()[0] for ln in caps] == [162.2]
     legend = fig.legends[0]

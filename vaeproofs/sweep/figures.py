@@ -2,8 +2,9 @@
 
 For each metric of :data:`METRICS`, ``DIR/figures/<metric>.png`` has one panel per
 combination of the grid keys other than the axis, the family and the seeds (e.g. one
-panel per width), one line per decoder family (``likelihood``): the mean over seeds,
-with the band from the smallest to the largest seed's value.  The x axis is ``n_train``
+panel per width), one line per decoder family (``likelihood``): the mean over seeds (geometric
+mean for the decoder variance, drawn on a log axis), with the band from the smallest to
+the largest seed's value.  The x axis is ``n_train``
 (the number of points actually used, so ``"all"`` sits at its true size, log scale) when
 the grid varies it, else the first other numeric grid key.  Caps are drawn as black
 dashed lines: the floor cap -(D/2) log(2 pi xi) on the ELBO and test-IWAE panels
@@ -87,9 +88,11 @@ def plot_metric(rows: Sequence[dict[str, Any]], grid: dict[str, list[Any]], metr
             mean, low, high, used = [], [], [], []
             for x in xs:
                 vals = [float(r[metric]) for r in fam if _x(r, key) == x and _finite(r.get(metric))]
-                if vals:
+                if vals and (scale != "log" or min(vals) > 0):
                     used.append(x)
-                    mean.append(sum(vals) / len(vals))
+                    # on a log axis the centre is the geometric mean
+                    mean.append(math.exp(sum(map(math.log, vals)) / len(vals)) if scale == "log"
+                                else sum(vals) / len(vals))
                     low.append(min(vals))
                     high.append(max(vals))
             if used:
@@ -112,7 +115,8 @@ def plot_metric(rows: Sequence[dict[str, Any]], grid: dict[str, list[Any]], metr
             seen.setdefault(lab, h)
     if seen:
         fig.legend(list(seen.values()), list(seen), loc="outside right upper", fontsize=8,
-                   title="mean; band: min-max over seeds" if metric != "passed_cap_at_step" else None,
+                   title=None if metric == "passed_cap_at_step" else
+                   f"{'geometric mean' if scale == 'log' else 'mean'}; band: min-max over seeds",
                    title_fontsize=7)
     return fig
 
