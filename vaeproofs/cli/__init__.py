@@ -23,6 +23,7 @@ _COMMANDS = {
     "train": "vaeproofs.cli.train",
     "derive": "vaeproofs.cli.derive",
     "audit": "vaeproofs.cli.audit",
+    "sweep": "vaeproofs.cli.sweep",
 }
 
 

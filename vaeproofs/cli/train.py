@@ -62,8 +62,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     d = p.add_argument_group("data")
-    d.add_argument("--data", default="digits", metavar="{digits,manifold,PATH.npy}",
-                   help="'digits' (sklearn, 8x8, D=64), 'manifold' (points on a known "
+    d.add_argument("--data", default="digits", metavar="{digits,faces,manifold,PATH.npy}",
+                   help="'digits' (sklearn, 8x8, D=64), 'faces' (the 100 faces of "
+                   "scikit-image's LFW subset, 25x25, D=625; pip install "
+                   "'vaeproofs[faces]'), 'manifold' (points on a known "
                    "smooth manifold) or a .npy file holding a finite (N, D) array")
     d.add_argument("--n-train", type=_count_or_all, default=16, metavar="N",
                    help="training points: the first N of the shuffled training split, or "

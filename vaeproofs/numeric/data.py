@@ -13,6 +13,10 @@ Scales (decided by the lead, stated once here):
   split holds the bins' lower corners ``x / 17`` and the trainer adds ``u / 17`` with u
   redrawn at every step (Theis, van den Oord & Bethge, ICLR 2016, section 3.1), the test
   split is dequantised once as above; **binarised**: ``1[x / 16 > 0.5]``.
+- faces (optional extra ``vaeproofs[faces]``): the 100 face images of scikit-image's
+  bundled LFW subset (25 x 25 greyscale, D = 625, values in [0, 1], resized from LFW so
+  they are already continuous; shipped inside the scikit-image wheel, no download),
+  close to the Frey faces of Mattei & Frellsen's experiment; used as they are.
 - manifold: ``x = 1/2 + 0.4 sin(A u + b)`` with latent coordinates u ~ U(-1, 1)^r and a
   fixed random A (D x r), b (D): points lie exactly on an r-dimensional smooth manifold
   in (0.1, 0.9)^D.
@@ -38,6 +42,7 @@ __all__ = [
     "binarize",
     "constant_pixels",
     "digits_dataset",
+    "faces_dataset",
     "from_array",
     "load_npy",
     "manifold_dataset",
@@ -146,6 +151,36 @@ def digits_dataset(*, test_fraction: float = 0.2, dequantize: bool | str = False
         train, _ = split(raw / DIGITS_LEVELS, test_fraction=test_fraction, seed=seed)
         how = "(x + u)/17, u ~ U(0,1) redrawn at every step (fresh dequantisation)"
     return Dataset("digits", train, test, f"sklearn digits, 8x8, scaled {how}")
+
+
+#: Images of scikit-image's LFW subset used by :func:`faces_dataset`: the first 100 are faces.
+FACES_COUNT = 100
+
+
+@functools.lru_cache(maxsize=1)
+def _faces_pixels() -> NDArray[np.float64]:
+    """The 100 face images of ``skimage.data.lfw_subset()`` as a read-only (100, 625) array."""
+    try:
+        from skimage.data import lfw_subset
+    except ImportError:
+        raise InvalidArgumentError(
+            "data", "'faces' needs scikit-image (pip install 'vaeproofs[faces]')") from None
+    images = np.asarray(lfw_subset(), dtype=np.float64)[:FACES_COUNT]
+    pixels = np.ascontiguousarray(images.reshape(images.shape[0], -1))
+    pixels.setflags(write=False)
+    return pixels
+
+
+def faces_dataset(*, test_fraction: float = 0.2, binarized: bool = False, seed: int = 0
+                  ) -> Dataset:
+    """The 100 faces of scikit-image's LFW subset (D = 625), split with ``seed``."""
+    x = _faces_pixels()
+    how = "in [0, 1]"
+    if binarized:
+        x = binarize(x)
+        how = "binarised at 0.5"
+    train, test = split(x, test_fraction=test_fraction, seed=seed)
+    return Dataset("faces", train, test, f"LFW faces (scikit-image subset), 25x25, {how}")
 
 
 def manifold_dataset(*, n_points: int = 2000, data_dim: int = 64, manifold_dim: int = 2,

@@ -131,9 +131,9 @@ class TrainConfig:
             raise InvalidArgumentError(
                 "data", f"must be 'digits', 'manifold' or a path to a .npy file, got "
                 f"{self.data!r}")
-        if self.data not in ("digits", "manifold") and not self.data.endswith(".npy"):
+        if self.data not in ("digits", "faces", "manifold") and not self.data.endswith(".npy"):
             raise InvalidArgumentError(
-                "data", f"must be 'digits', 'manifold' or a path to a .npy file, got "
+                "data", f"must be 'digits', 'faces', 'manifold' or a path to a .npy file, got "
                 f"{self.data!r}")
         for name, low in (("steps", 0), ("seed", 0), ("latent_dim", 1), ("hidden", 1),
                           ("depth", 0), ("data_seed", 0), ("manifold_dim", 1),
@@ -212,6 +212,11 @@ def load_dataset(config: TrainConfig) -> Dataset:
         return digits_dataset(test_fraction=config.test_fraction,
                               dequantize=config.dequantization or False,
                               binarized=config.binarized, seed=config.data_seed)
+    if config.data == "faces":
+        from vaeproofs.numeric.data import faces_dataset
+
+        return faces_dataset(test_fraction=config.test_fraction, binarized=config.binarized,
+                             seed=config.data_seed)
     if config.data == "manifold":
         ds = manifold_dataset(data_dim=config.data_dim, manifold_dim=config.manifold_dim,
                               test_fraction=config.test_fraction, seed=config.data_seed)
