@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from vaeproofs.claims import construction_evidence as hp
 from vaeproofs.claims import numeric_evidence as num
+from vaeproofs.claims import study_evidence as study
 from vaeproofs.claims import symbolic_evidence as sym
 from vaeproofs.claims import training_evidence as tr
 from vaeproofs.claims.claim import Claim
@@ -56,7 +57,8 @@ THREAD_CLAIMS: tuple[Claim, ...] = (
         "the variance goes to 0, while the other points keep a density bounded below; the "
         "constructions provide exactly that",
         scope=Condition.FLEXIBLE_LEARNED_VARIANCE,
-        gatherers=(hp.likelihood_diverges, hp.elbo_diverges, tr.memorisation_passes_floor_cap),
+        gatherers=(hp.likelihood_diverges, hp.elbo_diverges, tr.memorisation_passes_floor_cap,
+                   study.onset_study),
         hypotheses=MATTEI_FRELLSEN_HYPOTHESES,
     ),
     Claim(
@@ -146,7 +148,7 @@ THREAD_CLAIMS: tuple[Claim, ...] = (
         "term is the answer's own. The training evidence here is 16 points: the memorisation "
         "regime",
         scope=Condition.PER_PIXEL_TRAINED,
-        gatherers=(tr.variance_shrinks, hp.elbo_diverges),
+        gatherers=(tr.variance_shrinks, hp.elbo_diverges, study.onset_study),
     ),
     Claim(
         id="remedy.shared-variance-bounded",

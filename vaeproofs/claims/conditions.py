@@ -41,6 +41,9 @@ class Condition(str, Enum):
     PER_PIXEL_TRAINED = (
         "per-pixel learned decoder variance, trained by Adam on 16 real training points (the "
         "memorisation regime)")
+    ONSET_STUDY = (
+        "Gaussian decoders trained by Adam on 16 up to all 1438 dequantised digits within a fixed "
+        "step budget (the onset-of-collapse study)")
     # -- remedies ------------------------------------------------------------------
     SHARED_FLEXIBLE = (
         "fixed finite training set, flexible decoder with one learned variance shared by all "
