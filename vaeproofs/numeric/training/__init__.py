@@ -15,7 +15,7 @@ from vaeproofs.numeric.training.budget import (
     check_memory,
     estimate_memory,
 )
-from vaeproofs.numeric.training.config import DTYPES, HEAD_OPTION_CHECKS, TrainConfig
+from vaeproofs.numeric.training.config import DTYPES, HEAD_OPTION_CHECKS, TrainConfig, max_threads
 from vaeproofs.numeric.training.loop import (
     Trainer,
     TrainingInterrupted,
@@ -45,6 +45,7 @@ __all__ = [
     "check_memory",
     "estimate_memory",
     "load_dataset",
+    "max_threads",
     "prepare_data",
     "torch_settings",
     "train",
