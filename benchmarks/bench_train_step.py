@@ -23,15 +23,20 @@ measured side by side: each repeat times ``steps`` steps of each side, alternati
 order; the table gives per-step medians over the repeats and the ratios of medians to
 ``plain`` and to ``plain-fused``.
 
-Run ``python -m benchmarks.bench_train_step`` or ``python benchmarks/bench_train_step.py``
-(prints a table); :func:`run` returns the rows for ``benchmarks/run.py``.
+Run ``python -m benchmarks.bench_train_step [--cpu-time]`` or
+``python benchmarks/bench_train_step.py [--cpu-time]`` (prints a table; ``--cpu-time``
+times with the process's CPU time instead of wall time); :func:`run` returns the rows
+for ``benchmarks/run.py``.
 """
 
 from __future__ import annotations
 
 import copy
 import math
+import os
 import statistics
+import sys
+import time
 import timeit
 from collections.abc import Callable
 
@@ -85,10 +90,15 @@ def _check_same_computation(config: TrainConfig, x: torch.Tensor) -> None:
             raise AssertionError(f"toolkit and plain loop differ in {name}")
 
 
-def run(repeats: int = 15, steps: int = 200, warmup: int = 100) -> list[dict[str, object]]:
+def run(repeats: int = 15, steps: int = 200, warmup: int = 100,
+        timer: Callable[[], float] = timeit.default_timer) -> list[dict[str, object]]:
     """Rows ``{"name", "median_s", "min_s", "max_s", "repeats", "steps", "ratio",
     "ratio_fused"}``: seconds per training step; ``ratio`` = median / the plain loop's
-    median, ``ratio_fused`` = median / the fused plain loop's median."""
+    median, ``ratio_fused`` = median / the fused plain loop's median.
+
+    ``timer``: wall time by default; :func:`time.process_time` (CPU time of this
+    process) is steadier on a machine shared with other work, since the run uses one
+    thread."""
     config = TrainConfig()  # the per-pixel run of the confirming experiment
     _, train_np, _ = prepare_data(config)
     times: dict[str, list[float]] = {"toolkit": [], "plain": [], "plain-fused": []}
@@ -104,7 +114,7 @@ def run(repeats: int = 15, steps: int = 200, warmup: int = 100) -> list[dict[str
             "plain": _plain_steps(twin, x, config.lr, config.seed),
             "plain-fused": _plain_steps(triplet, x, config.lr, config.seed, **adam_options()),
         }
-        timers = {name: timeit.Timer(lambda f=f: f(steps)) for name, f in sides.items()}
+        timers = {name: timeit.Timer(lambda f=f: f(steps), timer=timer) for name, f in sides.items()}
         for f in sides.values():
             f(warmup)
         names = list(sides)
@@ -120,10 +130,12 @@ def run(repeats: int = 15, steps: int = 200, warmup: int = 100) -> list[dict[str
             for name, ts in times.items()]
 
 
-def main() -> None:
-    rows = run()
+def main(argv: list[str]) -> None:
+    cpu = "--cpu-time" in argv
+    rows = run(timer=time.process_time if cpu else timeit.default_timer)
     print(f"one training step, per-pixel VAE of the confirming run (n=16, D=64, float64, "
-          f"1 thread); median over {rows[0]['repeats']} repeats of {rows[0]['steps']} steps")
+          f"1 thread); median {'CPU' if cpu else 'wall'} time over {rows[0]['repeats']} "
+          f"repeats of {rows[0]['steps']} steps; load average {os.getloadavg()[0]:.1f}")
     print(f"{'loop':<12}{'median ms':>11}{'min ms':>9}{'max ms':>9}{'vs plain':>10}"
           f"{'vs fused':>10}")
     for row in rows:
@@ -132,4 +144,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

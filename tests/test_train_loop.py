@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+import pytest
 import torch
 
 from vaeproofs.numeric.training import TrainConfig, Trainer, build_model, prepare_data
@@ -18,14 +19,14 @@ from vaeproofs.numeric.training import TrainConfig, Trainer, build_model, prepar
 CFG = TrainConfig(n_train=8, hidden=16, latent_dim=2, n_test=4)
 
 
-def _pair(config: TrainConfig, *, lr: float, batch_size: int | None, check_every: int
-          ) -> tuple[Trainer, Trainer]:
+def _pair(config: TrainConfig, *, lr: float, batch_size: int | None, check_every: int,
+          samples: int = 2) -> tuple[Trainer, Trainer]:
     _, train_np, _ = prepare_data(config)
     x = torch.as_tensor(train_np, dtype=torch.float64 if config.dtype == "float64"
                         else torch.float32)
     return tuple(  # type: ignore[return-value]
         Trainer(build_model(config, x.shape[1]), x, lr=lr, batch_size=batch_size,
-                train_samples=2, generator=torch.Generator().manual_seed(5),
+                train_samples=samples, generator=torch.Generator().manual_seed(5),
                 check_every=check_every) for _ in range(2))
 
 
@@ -48,8 +49,10 @@ def _same_state(a: Trainer, b: Trainer) -> None:
     assert a.last_loss == b.last_loss or (math.isnan(a.last_loss) and math.isnan(b.last_loss))
 
 
-def test_windows_follow_the_checked_trajectory_exactly() -> None:
-    strict, windowed = _pair(CFG, lr=3e-3, batch_size=3, check_every=7)  # minibatches
+@pytest.mark.parametrize("samples", [1, 2])
+def test_windows_follow_the_checked_trajectory_exactly(samples: int) -> None:
+    strict, windowed = _pair(CFG, lr=3e-3, batch_size=3, check_every=7,  # minibatches
+                             samples=samples)
     assert _strict(strict, 30) == 30
     assert windowed.run(30) == 30
     _same_state(strict, windowed)
@@ -76,3 +79,17 @@ def test_a_bad_parameter_inside_a_window_is_found_at_its_exact_update() -> None:
     assert windowed.run(10) == 0
     assert windowed.problem == "non-finite parameter(s): decoder.4.bias"
     _same_state(strict, windowed)
+
+
+def test_the_one_draw_loss_is_the_models_elbo() -> None:
+    # Trainer's one-draw path drops the draws axis of VAE.elbo_terms; from the same
+    # generator state it must give minus the mean of VAE.elbo to round-off (float64:
+    # a few ulps of the loss, here bounded by 1e-12 relative).
+    trainer, _ = _pair(CFG, lr=1e-3, batch_size=None, check_every=1, samples=1)
+    state = trainer.generator.get_state()
+    loss = float(trainer._loss().detach())
+    trainer.generator.set_state(state)
+    with torch.no_grad():
+        elbo = trainer.model.elbo(trainer.x, samples=1, generator=trainer.generator)
+    assert loss == pytest.approx(-float(elbo.mean()), rel=1e-12, abs=0)
+    assert not trainer.generator.get_state().equal(state)  # draws were taken
