@@ -5,7 +5,8 @@
 
 Modules: :mod:`~vaeproofs.numeric.training.config` (the options),
 :mod:`~vaeproofs.numeric.training.result` (the record: one :class:`HistoryRow` per
-logged step), :mod:`~vaeproofs.numeric.training.loop` (:class:`Trainer`, :func:`train`)
+logged step), :mod:`~vaeproofs.numeric.training.trainer` (:class:`Trainer`: checked Adam
+updates), :mod:`~vaeproofs.numeric.training.loop` (:func:`train`)
 and :mod:`~vaeproofs.numeric.training.budget` (the memory estimate checked before a run).
 """
 
@@ -17,9 +18,7 @@ from vaeproofs.numeric.training.budget import (
 )
 from vaeproofs.numeric.training.config import DTYPES, HEAD_OPTION_CHECKS, TrainConfig, max_threads
 from vaeproofs.numeric.training.loop import (
-    Trainer,
     TrainingInterrupted,
-    adam_options,
     build_model,
     load_dataset,
     prepare_data,
@@ -27,6 +26,7 @@ from vaeproofs.numeric.training.loop import (
     train,
 )
 from vaeproofs.numeric.training.result import OUTCOMES, BestMetrics, HistoryRow, TrainResult
+from vaeproofs.numeric.training.trainer import Trainer, adam_options
 
 __all__ = [
     "DEFAULT_MEMORY_BUDGET_GB",
