@@ -7,7 +7,7 @@ Training is deterministic for a seed, so a run of exactly N steps follows the sa
 trajectory; it is timed (median over repeats, metrics included) and checked to pass
 the cap at its last step.
 
-Run: ``python benchmarks/bench_cap_time.py [--quick]``
+Run from the repository root: ``python -m benchmarks.bench_cap_time [--quick]``
 """
 
 from __future__ import annotations
@@ -15,12 +15,8 @@ from __future__ import annotations
 import dataclasses
 import sys
 
+from benchmarks.timing import median_seconds
 from vaeproofs.numeric import confirming_suite, train
-
-try:
-    from benchmarks.timing import median_seconds
-except ImportError:  # run as a script from benchmarks/
-    from timing import median_seconds  # type: ignore[no-redef]
 
 
 def run(quick: bool = False, repeats: int = 3) -> list[dict[str, object]]:

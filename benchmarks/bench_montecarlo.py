@@ -11,7 +11,7 @@ checked to land within 4 standard errors of the closed form.
 would need ~1e25 samples; that time is extrapolated from the measured time per sample
 and reported as such.
 
-Run: ``python benchmarks/bench_montecarlo.py``
+Run from the repository root: ``python -m benchmarks.bench_montecarlo``
 """
 
 from __future__ import annotations
@@ -20,12 +20,8 @@ import math
 
 import torch
 
+from benchmarks.timing import interleaved_medians
 from vaeproofs.numeric.linear import linear_elbo, linear_elbo_monte_carlo
-
-try:
-    from benchmarks.timing import interleaved_medians
-except ImportError:  # run as a script from benchmarks/
-    from timing import interleaved_medians  # type: ignore[no-redef]
 
 D, K, N_POINTS = 8, 2, 10
 

@@ -6,7 +6,7 @@ substituted), the brute force by asking ``sympy.stats.E`` for the expectation of
 log-likelihood and of log q - log p directly.  Both results are checked equal before
 timing.  "cold" clears the toolkit's caches so its one-off integrations are timed too.
 
-Run: ``python benchmarks/bench_symbolic.py``
+Run from the repository root: ``python -m benchmarks.bench_symbolic``
 """
 
 from __future__ import annotations
@@ -14,13 +14,9 @@ from __future__ import annotations
 import sympy as sp
 from sympy import stats
 
+from benchmarks.timing import interleaved_medians
 from vaeproofs.symbolic import gaussian
 from vaeproofs.symbolic.linear import linear_elbo, linear_gaussian_symbols
-
-try:
-    from benchmarks.timing import interleaved_medians
-except ImportError:  # run as a script from benchmarks/
-    from timing import interleaved_medians  # type: ignore[no-redef]
 
 D, K = 2, 1
 

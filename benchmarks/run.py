@@ -1,4 +1,6 @@
-"""Run every benchmark and print one table: ``python benchmarks/run.py [--quick]``.
+"""Run every benchmark and print one table: ``python -m benchmarks.run [--quick]``.
+
+Run from the repository root (the benchmarks are a package; nothing edits ``sys.path``).
 
 (a) symbolic derivation vs sympy.stats, (b) closed form vs Monte Carlo of matched
 accuracy, (c) a training step vs a plain PyTorch loop, (d) time to pass the floor's
@@ -13,9 +15,6 @@ import math
 import os
 import platform
 import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import bench_cap_time, bench_montecarlo, bench_symbolic, bench_train_step
 

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import re
 from pathlib import Path
 
 import pytest
 
-from vaeproofs.claims import CLAIMS, Evidence, EvidenceContext, claim_ids, decide, evaluate
+from vaeproofs.claims import CLAIMS, Evidence, EvidenceContext, claim_ids, decide, evaluate_claim
 from vaeproofs.claims import construction_evidence as hp
 from vaeproofs.claims import symbolic_evidence as sym
 from vaeproofs.claims.claim import Claim
 from vaeproofs.claims.conditions import Condition
 from vaeproofs.claims.verdict import describe_conditions
 
-THEORY = Path(__file__).resolve().parents[2] / "shared" / "THEORY.md"
+THEORY = Path(__file__).resolve().parents[1] / "docs" / "theory.md"
 
 
 def _theory_ids() -> list[str]:
@@ -24,7 +24,6 @@ def _theory_ids() -> list[str]:
     return re.findall(r"^- `([a-z0-9.-]+)`", section, flags=re.MULTILINE)
 
 
-@pytest.mark.skipif(not THEORY.exists(), reason="shared/THEORY.md is not beside this checkout")
 def test_claim_ids_are_exactly_those_of_theory_section_2() -> None:
     assert claim_ids() == _theory_ids()
 
@@ -55,14 +54,21 @@ def test_evidence_under_other_conditions_does_not_vote_but_is_described() -> Non
     verdict, conflicts = decide(SCOPE, evidence)
     assert (verdict, conflicts) == ("fails", [])
     text = describe_conditions(SCOPE, verdict, evidence)
-    assert text == f"Holds for {NARROW.value}; fails for {SCOPE.value}, and for {OTHER.value}."
+    assert text == f"Holds for {NARROW.value}; fails in this setting, and for {OTHER.value}."
+
+
+def test_informative_settings_are_named_without_voting() -> None:
+    evidence = [_ev(True), _ev(None, OTHER), _ev(None)]
+    assert decide(SCOPE, evidence)[0] == "holds"
+    assert describe_conditions(SCOPE, "holds", evidence) == (
+        f"Holds in this setting; informative only (no vote) for {OTHER.value}.")
 
 
 def test_conflict_lists_the_disagreeing_items() -> None:
     a, b = _ev(True), _ev(False)
     verdict, conflicts = decide(SCOPE, [a, b, _ev(True, OTHER)])
     assert verdict == "conflict" and conflicts == [a, b]
-    assert describe_conditions(SCOPE, verdict, [a, b]).startswith(f"CONFLICT under '{SCOPE.value}'")
+    assert describe_conditions(SCOPE, verdict, [a, b]).startswith(f"CONFLICT in this setting ({SCOPE.value})")
 
 
 def test_a_failing_gatherer_is_recorded_and_leaves_the_claim_undecided() -> None:
@@ -72,16 +78,17 @@ def test_a_failing_gatherer_is_recorded_and_leaves_the_claim_undecided() -> None
     def broken(ctx: EvidenceContext) -> list[Evidence]:
         raise RuntimeError("boom")
 
-    result = evaluate(Claim("x.y", "st", "src", SCOPE, (good, broken)), EvidenceContext())
+    result = evaluate_claim(Claim("x.y", "st", "src", SCOPE, (good, broken)), EvidenceContext())
     assert result.verdict == "undecided" and not result.decided
     assert len(result.evidence) == 1 and "broken: RuntimeError: boom" in result.errors[0]
 
 
 def _context_with_patched_derivation(name: str, **facts: object) -> EvidenceContext:
     ctx = EvidenceContext()
-    derivation = copy.deepcopy(ctx.derivation(name))
-    derivation.facts.update(facts)
-    ctx._cache[f"derivation:{name}"] = derivation
+    derivation = ctx.derivation(name)  # frozen: replace() makes patched copies, and
+    # raises TypeError on a fact name the typed record does not have
+    patched = dataclasses.replace(derivation, facts=dataclasses.replace(derivation.facts, **facts))
+    ctx._cache[f"derivation:{name}"] = patched
     return ctx
 
 
@@ -92,19 +99,19 @@ def _claim(cid: str) -> Claim:
 def test_symbolic_verdict_follows_the_derivation() -> None:
     """answer2.critical-point: flip the computed agreement fact and the verdict flips."""
     claim = _claim("answer2.critical-point")
-    real = evaluate(claim, EvidenceContext())
-    patched = evaluate(claim, _context_with_patched_derivation(
-        "answer2-tradeoff", critical_point_matches_answer=real.verdict != "holds",
+    real = evaluate_claim(claim, EvidenceContext())
+    patched = evaluate_claim(claim, _context_with_patched_derivation(
+        "answer2", critical_point_matches_answer=real.verdict != "holds",
         critical_point_matches_answer_for_some_c=real.verdict != "holds"))
     assert {real.verdict, patched.verdict} == {"holds", "fails"}
 
 
 def test_comment_verdict_follows_the_limit() -> None:
     claim = _claim("comment.fixed-sigma-large-lambda-unbounded")
-    real = evaluate(claim, EvidenceContext())
+    real = evaluate_claim(claim, EvidenceContext())
     flipped = real.verdict != "holds"  # the fact that would make it hold, or fail
-    patched = evaluate(claim, _context_with_patched_derivation(
-        "answer2-tradeoff", comment_objection_holds_for_derived_elbo=flipped))
+    patched = evaluate_claim(claim, _context_with_patched_derivation(
+        "answer2", comment_objection_holds_for_derived_elbo=flipped))
     assert {real.verdict, patched.verdict} == {"holds", "fails"}
 
 
@@ -112,12 +119,12 @@ def test_a_contradicting_construction_makes_a_conflict() -> None:
     """If the floored construction exceeded its cap, the floor claim would be a conflict."""
     ctx = EvidenceContext(quick=True)
     claim = Claim("t.floor", "st", "src", Condition.FLOORED, (sym.floor_cap, hp.floored_bounded))
-    assert evaluate(claim, ctx).verdict == "holds"
+    assert evaluate_claim(claim, ctx).verdict == "holds"
     rows = ctx.constructions()
-    broken = dict(rows["floored_elbo"])
-    broken["values"] = [*broken["values"][:-1], str(float(broken["cap"]) + 1.0)]
-    rows["floored_elbo"] = broken
-    assert evaluate(claim, ctx).verdict == "conflict"
+    row = rows["floored_elbo"]
+    rows["floored_elbo"] = dataclasses.replace(
+        row, values=(*row.values[:-1], str(float(row.cap) + 1.0)))
+    assert evaluate_claim(claim, ctx).verdict == "conflict"
 
 
 

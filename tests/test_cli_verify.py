@@ -102,3 +102,72 @@ def test_derive_unknown_name_is_one_line_and_exit_2(capsys: pytest.CaptureFixtur
     assert main(["derive", "no-such-derivation"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no-such-derivation" in err[0]
+
+
+@pytest.mark.slow
+def test_quick_verify_json_validates_against_the_shipped_schema(quick_run: QuickRun) -> None:
+    import jsonschema
+
+    from vaeproofs.schemas import load_schema
+
+    _, out = quick_run
+    doc = json.loads((out / "v.json").read_text())
+    jsonschema.validate(doc, load_schema("verify"))
+    assert oct((out / "v.json").stat().st_mode & 0o777) == "0o644"  # shared like train's output
+    broken = json.loads(json.dumps(doc))
+    broken["claims"][0]["verdict"] = "probably"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, load_schema("verify"))
+
+
+@pytest.mark.slow
+def test_report_opens_with_the_answer_in_both_formats(quick_run: QuickRun) -> None:
+    """The headline answer is composed from the verdict and its setting, in HTML and Markdown."""
+    _, out = quick_run
+    doc = json.loads((out / "v.json").read_text())
+    question = next(c for c in doc["claims"] if c["id"] == "question.ill-posed")
+    expected = "Yes" if question["verdict"] == "holds" else "No"
+    page = (out / "report" / "report.html").read_text(encoding="utf-8")
+    md = (out / "report" / "report.md").read_text(encoding="utf-8")
+    for text in (page, md):
+        answer = text.index("The answer.")
+        assert text[answer:answer + 200].count(expected) >= 1
+        assert answer < text.index("The thread&#39;s claims" if text is page else "The thread's claims")
+        assert question["scope"].replace("'", "&#39;" if text is page else "'") in text
+
+
+@pytest.mark.parametrize("make_bad", [
+    lambda tmp: ["--json", str(tmp)],                           # a folder
+    lambda tmp: ["--json", ""],                                 # empty
+    lambda tmp: ["--json", str(tmp / "missing" / "v.json")],    # no such folder
+    lambda tmp: ["--json", str(tmp / "afile" / "v.json")],      # a file as folder
+    lambda tmp: ["--report", str(tmp / "afile")],               # a file as report folder
+    lambda tmp: ["--json", "/dev/null"],                        # a device
+])
+def test_bad_output_paths_fail_before_any_work(make_bad, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "afile").write_text("keep")
+    import vaeproofs.claims
+
+    def must_not_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a claim was evaluated before the outputs were validated")
+
+    monkeypatch.setattr(vaeproofs.claims, "evaluate_claim", must_not_run)
+    assert main(["verify", "--no-progress", *make_bad(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and ("--json" in err[0] or "--report" in err[0])
+    assert (tmp_path / "afile").read_text() == "keep"
+
+
+def test_an_internal_error_is_one_line_exit_4(monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    import vaeproofs.cli.verify as verify
+
+    def broken(args: object) -> int:
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(verify, "run", broken)
+    assert main(["verify", "--quick"]) == 4
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "internal error" in err[0] and "bug" in err[0]

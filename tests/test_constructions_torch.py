@@ -14,7 +14,7 @@ import pytest
 import torch
 from torch import nn
 
-from vaeproofs.constructions import evaluate, get, names, networks
+from vaeproofs.constructions import evaluate_construction, get, names, networks
 from vaeproofs.constructions.precision import relative_error, unit_roundoff
 from vaeproofs.errors import InvalidArgumentError
 
@@ -103,13 +103,14 @@ def test_bad_dtype() -> None:
 
 
 def test_evaluate_row_keys() -> None:
-    row = evaluate(get("degenerate_linear"), ["0.1", "1e-1000"])
+    row = evaluate_construction(get("degenerate_linear"), ["0.1", "1e-1000"])
     for key in ("name", "bounded", "parameter", "parameter_values", "values",
                 "torch_float64", "rate", "cap", "correct_digits", "torch_rel_error",
                 "float64_limit", "float32_limit", "sources"):
-        assert key in row
-    assert row["torch_float64"][1] is None
-    assert row["values"][1].startswith("9188.86")   # 4 log(1e1000) + constant, exact form
+        assert key in row.to_json()
+    assert row.torch_float64[1] is None
+    assert row.limit == "oo" and row.limit_value is None and row.diverges
+    assert row.values[1].startswith("9188.86")   # 4 log(1e1000) + constant, exact form
 
 
 @pytest.mark.slow

@@ -153,7 +153,10 @@ def test_bernoulli_log_probability_is_never_positive(x: list[float], logits: lis
 
 
 def test_registry_and_make_head() -> None:
-    assert set(HEADS) == {"fixed", "shared", "per-pixel", "floor", "bernoulli", "student-t"}
+    assert set(HEADS) == {"fixed", "shared", "per-pixel", "floor", "bernoulli", "student-t",
+                          "softclip", "student-t-floored", "discretised-gaussian",
+                          "discretised-logistic", "continuous-bernoulli", "gaussian-nll-eps",
+                          "beta-nll"}
     opts = HeadOptions(xi=0.5, fixed_std=0.2, nu=4.0)
     assert make_head("floor", opts).xi == 0.5  # type: ignore[attr-defined]
     assert make_head("fixed", opts).fixed_std == 0.2  # type: ignore[attr-defined]

@@ -2,7 +2,7 @@
 
 - Floored Gaussian head, variance xi + softplus(rho) with xi > 0: every reachable variance
   is >= xi, so log p(x | z) <= -(D/2) log(2 pi xi) per point (the Gaussian density cap,
-  THEORY.md section 3; Mattei & Frellsen 2018, section 2.1); with KL >= 0 the ELBO, and
+  docs/theory.md section 3; Mattei & Frellsen 2018, section 2.1); with KL >= 0 the ELBO, and
   every single-sample estimate of it, is below the same cap.  The fixed-variance head is
   the same with xi = s0^2.
 - Bernoulli head: every term x l - softplus(l) <= 0, so the ELBO <= 0.
@@ -96,7 +96,7 @@ def test_elbo_stays_below_the_cap(family, x, seed, latent_dim, hidden, depth, me
         assert torch.all(rec.mean(0) - kl <= 0.0)
     else:
         xi = family.params["xi"] if family.name == "floor" else family.params["s0_squared"]
-        # reference: the Gaussian density cap -(D/2) log(2 pi xi), THEORY.md section 3
+        # reference: the Gaussian density cap -(D/2) log(2 pi xi), docs/theory.md section 3
         assert cap == pytest.approx(-0.5 * d * math.log(2 * math.pi * xi), rel=1e-14)
         tol = _tolerance(d, xi, cap)
         assert torch.all(kl >= 0.0)

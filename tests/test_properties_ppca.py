@@ -1,6 +1,6 @@
 """Probabilistic PCA maximum likelihood: stationary, unbeaten, and reached by a linear VAE.
 
-Reference (Tipping & Bishop 1999, JRSS-B 61(3), section 3.2; THEORY.md section 3): with the
+Reference (Tipping & Bishop 1999, JRSS-B 61(3), section 3.2; docs/theory.md section 3): with the
 eigenvalues l_1 >= ... >= l_D of the sample covariance S = (1/n) sum (x_i - mean)(...)^T
 (computed here with numpy.linalg.eigvalsh), b_ML = mean, sigma2_ML = mean of the D - k
 smallest eigenvalues, and the maximised log-likelihood is

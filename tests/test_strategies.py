@@ -99,7 +99,11 @@ def test_linear_vae_params_honour_ranges(params):
 
 PARAM_RANGES = {"fixed": {"s0_squared": (0.01, 10.0)}, "shared": {"gamma": (0.01, 10.0)},
                 "per-pixel": {}, "floor": {"xi": (1e-3, 1.0)}, "bernoulli": {},
-                "student-t": {"nu": (1.0, 30.0)}}
+                "student-t": {"nu": (1.0, 30.0)}, "softclip": {"softclip_min": (-8.0, -2.0)},
+                "student-t-floored": {"nu": (1.0, 30.0), "s_min": (1e-4, 1.0)},
+                "discretised-gaussian": {}, "discretised-logistic": {},
+                "continuous-bernoulli": {}, "gaussian-nll-eps": {"nll_eps": (1e-8, 1e-2)},
+                "beta-nll": {"beta_nll": (0.0, 1.0)}}
 
 
 @given(decoder_families())

@@ -1,6 +1,6 @@
 """The Gaussian pieces of vaeproofs.symbolic.gaussian: derived forms vs textbook and quadrature.
 
-References: Kingma & Welling 2013 (arXiv 1312.6114), appendix B, for the KL; THEORY.md
+References: Kingma & Welling 2013 (arXiv 1312.6114), appendix B, for the KL; docs/theory.md
 section 3 for the expected log-density.  Numeric reference values come from
 scipy.integrate.quad over the real line, whose own error estimate sets the tolerance.
 """
@@ -21,16 +21,16 @@ from vaeproofs.symbolic import gaussian
 def test_kl_derivation_matches_textbook() -> None:
     d = gaussian.derive_kl()
     assert d.name == "gaussian-kl"
-    assert d.results["difference_to_textbook"] == 0
-    assert d.facts["matches_textbook"] is True
+    assert d.results.difference_to_textbook == 0
+    assert d.facts.matches_textbook is True
     assert "$$" in d.to_markdown()
 
 
 def test_expected_log_density_derivation_matches_textbook() -> None:
     d = gaussian.derive_expected_log_density()
     assert d.name == "gaussian-expected-loglik"
-    assert d.results["difference_to_textbook"] == 0
-    assert d.facts["matches_textbook"] is True
+    assert d.results.difference_to_textbook == 0
+    assert d.facts.matches_textbook is True
 
 
 def test_textbook_comparison_can_fail() -> None:

@@ -1,4 +1,4 @@
-"""pPCA derivations (vaeproofs.symbolic.ppca): facts, the data-sum trick, degenerate rate.
+"""pPCA derivations (vaeproofs.symbolic.ppca, .ppca_degenerate): facts, the data-sum trick, degenerate rate.
 
 References: Tipping & Bishop 1999 (JRSS-B 61(3)), section 3.2, for sigma2_ML, W_ML and
 L_max; Dai & Wipf 2019 for the (D - r) log sigma^2 rate.  Numeric references are
@@ -18,6 +18,7 @@ from scipy import stats
 from vaeproofs import InvalidArgumentError
 from vaeproofs import linear as api
 from vaeproofs.symbolic import ppca
+from vaeproofs.symbolic.ppca_degenerate import derive_ppca_degenerate
 
 EPS = np.finfo(np.float64).eps
 
@@ -26,24 +27,24 @@ def test_ppca_facts() -> None:
     d = ppca.derive_ppca()
     for key in ("ml_solution_stationary", "lmax_matches_tipping_bishop", "vae_attains_lmax",
                 "elbo_tight_at_optimum"):
-        assert d.facts[key] is True, key
+        assert getattr(d.facts, key) is True, key
     T, D, k = sp.Symbol("T", positive=True), *sp.symbols("D k", positive=True, integer=True)
-    assert sp.simplify(d.results["sigma2_stationary"] - T / (D - k)) == 0
+    assert sp.simplify(d.results.sigma2_stationary - T / (D - k)) == 0
     for Dc, kc in ppca.CONCRETE_SIZES:
-        assert all(g == 0 for g in d.results[f"gradient_at_ml_D{Dc}k{kc}"])
-        assert d.results[f"elbo_minus_lmax_D{Dc}k{kc}"] == 0
+        assert all(g == 0 for g in d.results.size(Dc, kc).gradient_at_ml)
+        assert d.results.size(Dc, kc).elbo_minus_lmax == 0
 
 
 def test_degenerate_facts_and_rate() -> None:
-    d = ppca.derive_degenerate()
-    assert d.facts["degenerate_sup_infinite"] is True
-    assert d.facts["rate_exact"] is True
-    assert d.facts["elbo_also_unbounded"] is True
+    d = derive_ppca_degenerate()
+    assert d.facts.degenerate_sup_infinite is True
+    assert d.facts.rate_exact is True
+    assert d.facts.elbo_also_unbounded is True
     n, sigma2 = ppca.N, ppca.SIGMA2
     D, r = sp.symbols("D r", positive=True, integer=True)
-    assert sp.simplify(d.results["degenerate_rate"] + n * (D - r) / 2 * sp.log(sigma2)) == 0
-    assert sp.simplify(d.results["slope_per_point"] - (D - r) / 2) == 0
-    assert d.results["limit"] == sp.oo
+    assert sp.simplify(d.results.degenerate_rate + n * (D - r) / 2 * sp.log(sigma2)) == 0
+    assert sp.simplify(d.results.slope_per_point - (D - r) / 2) == 0
+    assert d.results.limit == sp.oo
 
 
 def test_sum_over_data_matches_a_direct_sum() -> None:
@@ -86,7 +87,7 @@ def test_lmax_formula_matches_numpy_fit() -> None:
 
 def test_degenerate_data_slope_numerically() -> None:
     # Rank-1 data in D = 3, k = 1: log-likelihood along W = u sqrt(l - sigma2) grows
-    # by n (D - r)/2 per unit of log(1/sigma2) (derive_degenerate), checked with the
+    # by n (D - r)/2 per unit of log(1/sigma2) (derive_ppca_degenerate), checked with the
     # numpy API at sigma2 = 1e-4 and 1e-8.
     rng = np.random.default_rng(2)
     n, D, r = 9, 3, 1

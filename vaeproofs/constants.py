@@ -23,7 +23,11 @@ __all__ = ["DECODER_FAMILIES", "LOG_2PI", "gaussian_floor_cap"]
 LOG_2PI: float = math.log(2.0 * math.pi)
 
 #: The decoder likelihood families (``vaeproofs train --likelihood``), see docs/theory.md section 1.
-DECODER_FAMILIES: tuple[str, ...] = ("fixed", "shared", "per-pixel", "floor", "bernoulli", "student-t")
+DECODER_FAMILIES: tuple[str, ...] = (
+    "fixed", "shared", "per-pixel", "floor", "bernoulli", "student-t",
+    # remedies used in practice (docs/theory.md section 6)
+    "softclip", "student-t-floored", "discretised-gaussian", "discretised-logistic",
+    "continuous-bernoulli", "gaussian-nll-eps", "beta-nll")
 
 
 def gaussian_floor_cap(dim: int, xi: float) -> float:

@@ -200,7 +200,10 @@ class DecoderFamily:
     ``name`` is one of :data:`DECODER_FAMILIES`; ``params`` holds, by family:
     fixed: ``s0_squared`` (variance); shared: ``gamma`` (initial shared variance);
     per-pixel: none; floor: ``xi`` (variance floor > 0); bernoulli: none;
-    student-t: ``nu`` (degrees of freedom > 0).
+    student-t: ``nu`` (degrees of freedom > 0); softclip: ``softclip_min`` (lower soft
+    bound on log sigma); student-t-floored: ``nu`` and ``s_min`` (scale floor > 0);
+    discretised-gaussian, discretised-logistic, continuous-bernoulli: none;
+    gaussian-nll-eps: ``nll_eps`` (> 0); beta-nll: ``beta_nll`` (>= 0).
     """
 
     name: str
@@ -211,7 +214,8 @@ def decoder_families(names: tuple[str, ...] = DECODER_FAMILIES
                      ) -> st.SearchStrategy[DecoderFamily]:
     """A decoder family with bounded hyper-parameters.
 
-    Ranges: s0^2 in [0.01, 10]; gamma in [0.01, 10]; xi in [1e-3, 1]; nu in [1, 30].
+    Ranges: s0^2 in [0.01, 10]; gamma in [0.01, 10]; xi in [1e-3, 1]; nu in [1, 30];
+    softclip_min in [-8, -2]; s_min in [1e-4, 1]; nll_eps in [1e-8, 1e-2]; beta_nll in [0, 1].
     """
     unknown = [nm for nm in names if nm not in DECODER_FAMILIES]
     if unknown or not names:
@@ -224,6 +228,14 @@ def decoder_families(names: tuple[str, ...] = DECODER_FAMILIES
         "floor": st.fixed_dictionaries({"xi": bounded_floats(1e-3, 1.0)}),
         "bernoulli": st.just({}),
         "student-t": st.fixed_dictionaries({"nu": bounded_floats(1.0, 30.0)}),
+        "softclip": st.fixed_dictionaries({"softclip_min": bounded_floats(-8.0, -2.0)}),
+        "student-t-floored": st.fixed_dictionaries({"nu": bounded_floats(1.0, 30.0),
+                                                    "s_min": bounded_floats(1e-4, 1.0)}),
+        "discretised-gaussian": st.just({}),
+        "discretised-logistic": st.just({}),
+        "continuous-bernoulli": st.just({}),
+        "gaussian-nll-eps": st.fixed_dictionaries({"nll_eps": bounded_floats(1e-8, 1e-2)}),
+        "beta-nll": st.fixed_dictionaries({"beta_nll": bounded_floats(0.0, 1.0)}),
     }
     return st.sampled_from(names).flatmap(
         lambda nm: params[nm].map(lambda p: DecoderFamily(nm, MappingProxyType(dict(p)))))

@@ -1,8 +1,11 @@
-"""The claims of THEORY.md section 2, each with the computations that decide it.
+"""Every claim the toolkit decides, each with the computations that decide it.
 
-Statements are the project's own paraphrases.  Ids are exactly those of THEORY.md.
-The order follows the discussion: the question, the three answers and the comment,
-then the remedies.
+The thread's claims (docs/theory.md section 2) come first, in the order of the
+discussion: the question, the three answers and the comment, then the remedies; the
+claims beyond the thread (section 6) follow.  Statements are the project's own
+paraphrases; ids are exactly those of docs/theory.md.  Every scope states the
+setting its verdict is about: the unboundedness verdicts concern a *fixed finite
+training set* (or data on a lower-dimensional set), never the population objective.
 """
 
 from __future__ import annotations
@@ -14,25 +17,54 @@ from vaeproofs.claims import training_evidence as tr
 from vaeproofs.claims.claim import Claim
 from vaeproofs.claims.conditions import Condition
 
-__all__ = ["CLAIMS", "claim_ids"]
+__all__ = ["BEYOND_THREAD_CLAIMS", "CLAIMS", "SECTION_INTROS", "THREAD_CLAIMS", "claim_ids",
+           "section_of"]
 
-SEED = "public Q&A thread on the ill-posedness of Gaussian VAEs (shared/seed)"
+SEED = ("public Cross Validated question on whether the Gaussian VAE objective with a learned "
+        "decoder variance is ill-posed")
 
-CLAIMS: tuple[Claim, ...] = (
+MATTEI_FRELLSEN_HYPOTHESES = (
+    "Mattei & Frellsen (2018, section 2.1): continuous data, a Gaussian decoder N(mu(z), Sigma(z)) "
+    "with mean and full-rank covariance given by continuous networks, the exact log-likelihood of n "
+    "fixed training points. Their sequence keeps the mean at a training point x_i and sets the "
+    "variance exp(alpha tanh(alpha w^T z) - alpha), which tends to 0 on the half-space w^T z < 0 "
+    "(prior mass 1/2) and to 1 elsewhere, so log p(x_i) -> +oo while every other point keeps a "
+    "density bounded below. With every covariance eigenvalue >= xi > 0 the log-likelihood is "
+    "<= -(n D/2) log(2 pi xi); with discrete (e.g. Bernoulli) outputs it is <= 0.")
+DAI_HYPOTHESES = (
+    "Dai, Wang, Aston, Hua & Wipf (2018, Theorem 5), as the answer uses it: a fixed finite training "
+    "set, a Gaussian decoder whose covariance has no lower bound, and encoder and decoder flexible "
+    "enough to give each training point its own region of latent space of positive prior mass and "
+    "to decode that region to the point; then the negative ELBO, KL included, is unbounded below.")
+DAI_WIPF_HYPOTHESES = (
+    "Dai & Wipf (ICLR 2019, section 3): data on an r-dimensional manifold in R^D with r < D (a "
+    "population), latent dimension k >= r, decoder N(mu(z), gamma I) with one learned scalar gamma, "
+    "networks of unlimited capacity; then optimal sequences have gamma -> 0 and the ELBO grows like "
+    "((D - r)/2) log(1/gamma) per point in nats with gamma a variance (the paper's (d - r) log gamma "
+    "is the same rate in its own normalisation: the factor 2 is a convention). A finite training set "
+    "behaves like r = 0.")
+
+THREAD_CLAIMS: tuple[Claim, ...] = (
     Claim(
         id="question.ill-posed",
         statement="If the decoder learns its variance, a decoder that reproduces one training "
         "point exactly can let that point's variance go to zero; the likelihood and the ELBO then "
         "have no upper bound, so, as for Gaussian-mixture maximum likelihood, no maximiser exists.",
         source=f"the question of the {SEED}, on the Gaussian decoder of Kingma & Welling "
-        "(arXiv 1312.6114, appendix C.2)",
+        "(arXiv 1312.6114, appendix C.2). One point's mean alone does not do it: the collapse "
+        "needs a region of latent space with positive prior mass where the mean equals x_i and "
+        "the variance goes to 0, while the other points keep a density bounded below; the "
+        "constructions provide exactly that",
         scope=Condition.FLEXIBLE_LEARNED_VARIANCE,
         gatherers=(hp.likelihood_diverges, hp.elbo_diverges, tr.memorisation_passes_floor_cap),
+        hypotheses=MATTEI_FRELLSEN_HYPOTHESES,
     ),
     Claim(
         id="question.mse-is-fixed-variance",
         statement="The usual decoder that outputs only a mean and is trained with squared error "
-        "is the Gaussian decoder with its covariance fixed to the identity.",
+        "is the Gaussian decoder with its covariance fixed (the question says: to the identity). "
+        "Squared error is a Gaussian with fixed isotropic variance s0^2 I; the identity "
+        "corresponds to one half of the squared error only.",
         source=f"the question of the {SEED}",
         scope=Condition.MEAN_ONLY_SQUARED_ERROR,
         gatherers=(sym.squared_error_is_fixed_gaussian, num.squared_error_losses),
@@ -45,6 +77,7 @@ CLAIMS: tuple[Claim, ...] = (
         "(arXiv 1802.04826), section 2.1",
         scope=Condition.FLEXIBLE_LEARNED_VARIANCE,
         gatherers=(hp.likelihood_diverges, tr.memorisation_passes_floor_cap),
+        hypotheses=MATTEI_FRELLSEN_HYPOTHESES,
     ),
     Claim(
         id="answer1.eigenvalue-floor-bounds",
@@ -57,7 +90,12 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(
         id="answer1.discrete-well-posed",
         statement="For discrete data, for example binary data with a Bernoulli decoder, the "
-        "objective is bounded, so the problem is well-posed.",
+        "objective is bounded, so the problem is well-posed. Precisely: any decoder that gives "
+        "each pixel a probability mass function has log-likelihood and ELBO <= 0; bounded does "
+        "not mean a maximiser exists (for n distinct binary points the supremum of the total "
+        "log-likelihood is -n log n, approached but not attained). The exceptions are discrete "
+        "data fitted with a density decoder (as the toolkit's own digits runs do) and the "
+        "continuous Bernoulli on exact 0/1 values.",
         source=f"first answer of the {SEED}, citing Mattei & Frellsen 2018, section 2.1",
         scope=Condition.BERNOULLI,
         gatherers=(sym.bernoulli_cap, hp.bernoulli_bounded, tr.bernoulli_stays_under),
@@ -70,6 +108,7 @@ CLAIMS: tuple[Claim, ...] = (
         "2018, Theorem 5",
         scope=Condition.FLEXIBLE_LEARNED_VARIANCE,
         gatherers=(hp.elbo_diverges, tr.memorisation_passes_floor_cap),
+        hypotheses=DAI_HYPOTHESES,
     ),
     Claim(
         id="answer2.kl-keeps-well-posed",
@@ -95,14 +134,17 @@ CLAIMS: tuple[Claim, ...] = (
         "without limit makes the objective unbounded.",
         source=f"comment on the second answer of the {SEED}",
         scope=Condition.ANSWER2_EXAMPLE,
-        gatherers=(sym.comment_fixed_s_limit,),
+        gatherers=(sym.comment_fixed_s_limit, sym.comment_fixed_s_limit_learnable_mean),
     ),
     Claim(
         id="answer3.variance-shrinkage",
         statement="Training the decoder's mean and variance jointly drives the variance toward "
         "zero, and the KL term cannot prevent it.",
-        source=f"third answer of the {SEED}, citing Akrami, Joshi, Aydore & Leahy 2020 "
-        "(arXiv 2010.09042)",
+        source=f"third answer of the {SEED}. The answer cites Akrami, Joshi, Aydore & Leahy 2020 "
+        "(arXiv 2010.09042), who report that learned decoder variances are under-estimated, not "
+        "that the objective diverges, and say nothing about the KL term; the claim about the KL "
+        "term is the answer's own. The training evidence here is 16 points: the memorisation "
+        "regime",
         scope=Condition.PER_PIXEL_TRAINED,
         gatherers=(tr.variance_shrinks, hp.elbo_diverges),
     ),
@@ -110,28 +152,37 @@ CLAIMS: tuple[Claim, ...] = (
         id="remedy.shared-variance-bounded",
         statement="A single learned variance shared by every pixel and every data point makes the "
         "objective bounded, even for a flexible decoder.",
-        source="a remedy used in practice (e.g. the sigma-VAE of Rybkin, Daniilidis & Levine "
-        "2021); THEORY.md section 2",
+        source="a remedy used in practice (the sigma-VAE of Rybkin, Daniilidis & Levine, ICML "
+        "2021, learns one shared variance). Profiling gamma at a fixed KL is no proof; the cells "
+        "construction is: memorising every point with one shared variance forces the encoder to "
+        "concentrate, at a KL cost of about (1/2) log log(1/gamma) per point, which the (D/2) "
+        "log(1/gamma) of the reconstruction outruns. The sigma-VAE code as published soft-clips "
+        "log sigma at -6, so the objective it ships is bounded (about 5.08 nats per pixel): see "
+        "remedy.softclip-bounded",
         scope=Condition.SHARED_FLEXIBLE,
         gatherers=(sym.shared_variance_profile, hp.shared_variance_diverges,
                    tr.shared_variance_training),
+        hypotheses=DAI_WIPF_HYPOTHESES,
     ),
     Claim(
         id="remedy.shared-variance-linear",
         statement="With a linear decoder and one shared learned variance, the ELBO is bounded "
         "exactly when the data covariance has rank greater than the latent dimension k.",
         source="Tipping & Bishop 1999 (pPCA); Lucas, Tucker, Grosse & Norouzi, NeurIPS 2019; "
-        "Dai & Wipf, ICLR 2019; THEORY.md section 2",
+        "Dai & Wipf, ICLR 2019 (docs/theory.md section 4)",
         scope=Condition.LINEAR_SHARED,
         gatherers=(sym.ppca_attained, sym.ppca_degenerate, hp.linear_degenerate,
                    num.ppca_bounded_when_rank_exceeds_k),
+        hypotheses=DAI_WIPF_HYPOTHESES,
     ),
     Claim(
         id="remedy.student-t-bounded",
         statement="Replacing the Gaussian decoder by a Student-t decoder with a learned scale "
         "makes the objective bounded.",
-        source="a remedy proposed in the literature (Takahashi et al., IJCAI 2018); THEORY.md "
-        "section 2",
+        source="a remedy read into Takahashi, Iwata, Yamanaka, Yamada & Yagi, IJCAI 2018, who "
+        "proposed the Student-t decoder for training stability and robustness, not boundedness; "
+        "what is refuted here is the boundedness claim. Heavy tails make memorisation cheaper: "
+        "the other points cost less when the scale collapses on one",
         scope=Condition.STUDENT_T,
         gatherers=(hp.student_t, tr.student_t_training),
     ),
@@ -139,11 +190,38 @@ CLAIMS: tuple[Claim, ...] = (
         id="remedy.fixed-variance-is-beta-vae",
         statement="Fixing the decoder variance to s0^2 turns the VAE into a beta-VAE on squared "
         "error with beta = 2 s0^2.",
-        source="THEORY.md section 2 (standard equivalence; Higgins et al., ICLR 2017 for beta-VAE)",
+        source="a standard equivalence (docs/theory.md section 3; Higgins et al., ICLR 2017 for "
+        "the beta-VAE). Relative to one half of the squared error the KL weight is s0^2; "
+        "relative to the unhalved squared error it is 2 s0^2",
         scope=Condition.FIXED_VARIANCE,
         gatherers=(sym.fixed_variance_beta, num.beta_vae_losses, tr.fixed_stays_under),
     ),
 )
+
+
+#: Claims practitioners ask about that the discussion does not settle (docs/theory.md section 6).
+BEYOND_THREAD_CLAIMS: tuple[Claim, ...] = ()
+
+#: Every claim, the discussion's first.
+CLAIMS: tuple[Claim, ...] = THREAD_CLAIMS + BEYOND_THREAD_CLAIMS
+
+THREAD_SECTION = "The thread's claims"
+BEYOND_SECTION = "Beyond the thread"
+
+#: One sentence under each section heading of the report.
+SECTION_INTROS: dict[str, str] = {
+    THREAD_SECTION: "The question, the three answers and the comment of the public discussion, "
+    "each judged in the setting it is about (docs/theory.md section 2).",
+    BEYOND_SECTION: "The population objective and the remedies practitioners actually write "
+    "(docs/theory.md section 6).",
+}
+
+
+def section_of(claim_id: str) -> str:
+    """The report section of a claim: the thread's claims, or those beyond the thread."""
+    if any(c.id == claim_id for c in BEYOND_THREAD_CLAIMS):
+        return BEYOND_SECTION
+    return THREAD_SECTION
 
 
 def claim_ids() -> list[str]:

@@ -14,22 +14,24 @@ from vaeproofs.claims.verdict import Evidence, Verdict, decide, describe_conditi
 if TYPE_CHECKING:
     from vaeproofs.claims.context import EvidenceContext
 
-__all__ = ["Claim", "ClaimResult", "evaluate"]
+__all__ = ["Claim", "ClaimResult", "evaluate_claim"]
 
 Gatherer = Callable[["EvidenceContext"], Sequence[Evidence]]
 
 
 @dataclass(frozen=True)
 class Claim:
-    """A claim from THEORY.md section 2, with the computations that decide it.
+    """A claim (docs/theory.md sections 2 and 6), with the computations that decide it.
 
     Attributes:
-        id: the stable id, exactly as in THEORY.md (e.g. ``"answer2.critical-point"``).
+        id: the stable id, exactly as in docs/theory.md (e.g. ``"answer2.critical-point"``).
         statement: the claim in the project's own paraphrase.
         source: who made the claim and what they cite.
         scope: the setting the statement is about; evidence under this condition
             decides the verdict (see :mod:`vaeproofs.claims.verdict`).
         gatherers: functions of the shared context returning evidence.
+        hypotheses: the hypotheses of the cited result, when the claim rests on one
+            (printed with the source; the conclusions alone can mislead).
     """
 
     id: str
@@ -37,6 +39,7 @@ class Claim:
     source: str
     scope: Condition
     gatherers: tuple[Gatherer, ...]
+    hypotheses: str = ""
 
 
 @dataclass
@@ -53,6 +56,7 @@ class ClaimResult:
     elapsed_s: float
     conflicts: list[Evidence] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    hypotheses: str = ""
 
     @property
     def decided(self) -> bool:
@@ -60,12 +64,16 @@ class ClaimResult:
         return self.verdict in ("holds", "fails") and not self.errors
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form written by ``vaeproofs verify --json``."""
+        """The JSON form written by ``vaeproofs verify --json`` (schema: ``verify.schema.json``)."""
+        from vaeproofs.claims.catalog import section_of
+
         return {
             "id": self.id,
             "statement": self.statement,
             "source": self.source,
             "scope": self.scope.value,
+            "section": section_of(self.id),
+            "hypotheses": self.hypotheses,
             "verdict": self.verdict,
             "conditions": self.conditions,
             "elapsed_s": round(self.elapsed_s, 3),
@@ -85,13 +93,14 @@ class ClaimResult:
         }
 
 
-def evaluate(claim: Claim, context: EvidenceContext) -> ClaimResult:
+def evaluate_claim(claim: Claim, context: EvidenceContext) -> ClaimResult:
     """Run every gatherer of ``claim`` and compute its verdict.
 
     A gatherer that raises does not stop the others: its error is recorded, and the
     claim cannot be ``decided`` (the command line then exits non-zero).
     """
     start = time.perf_counter()
+    prefetched_before = context.prefetched_seconds_used
     evidence: list[Evidence] = []
     errors: list[str] = []
     for gather in claim.gatherers:
@@ -112,7 +121,10 @@ def evaluate(claim: Claim, context: EvidenceContext) -> ClaimResult:
         verdict=verdict,
         conditions=describe_conditions(claim.scope, verdict, evidence),
         evidence=evidence,
-        elapsed_s=time.perf_counter() - start,
+        # Wall time here, plus the compute time of parallel-prefetched sources this claim
+        # was the first to use (so the column means the same with and without --workers).
+        elapsed_s=time.perf_counter() - start + context.prefetched_seconds_used - prefetched_before,
         conflicts=conflicts,
         errors=errors,
+        hypotheses=claim.hypotheses,
     )

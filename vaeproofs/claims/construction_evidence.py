@@ -7,68 +7,58 @@ bounded one comes with a derived cap that every evaluated value stays under.
 
 from __future__ import annotations
 
-import itertools
 from decimal import Decimal
-from typing import Any
 
 from vaeproofs.claims.conditions import Condition
 from vaeproofs.claims.context import EvidenceContext
 from vaeproofs.claims.verdict import Evidence
-
-
-def _num(text: str) -> Decimal:
-    return Decimal(text)
+from vaeproofs.constructions.row import ConstructionRow
 
 
 def _short(text: str) -> str:
-    d = _num(text)
+    d = Decimal(text)
     return f"{d:.6g}" if abs(d) < Decimal("1e7") else f"{d:.4e}"
 
 
-def _describe(row: dict[str, Any]) -> tuple[str, bool, bool]:
-    """(summary, increasing, under_cap) for one construction row."""
-    vals = [_num(v) for v in row["values"]]
-    increasing = all(b > a for a, b in itertools.pairwise(vals))
-    cap = None if row["cap"] is None else _num(row["cap"])
-    under_cap = cap is None or all(v <= cap for v in vals)
-    p = row["parameter"]
-    text = (f"{row['title']}: the {row['objective']} goes from {_short(row['values'][0])} at "
-            f"{p} = {row['parameter_values'][0]} to {_short(row['values'][-1])} at {p} = "
-            f"{row['parameter_values'][-1]} (mpmath); sympy limit along the sequence: "
-            f"{row['limit'] if len(row['limit']) < 40 else 'finite'}; rate {row['rate']}.")
-    if cap is not None:
-        text += f" Cap {_short(row['cap'])}: every value under it: {under_cap}."
-    rel = [r for r in row["torch_rel_error"] if r is not None]
-    if rel:
+def _describe(row: ConstructionRow) -> str:
+    """The evidence text of one construction row (reads the row's computed properties)."""
+    p = row.parameter
+    limit = row.limit if row.limit_value is None else row.limit_value
+    text = (f"{row.title}: the {row.objective} goes from {_short(row.values[0])} at "
+            f"{p} = {row.parameter_values[0]} to {_short(row.values[-1])} at {p} = "
+            f"{row.parameter_values[-1]} (mpmath); sympy limit along the sequence: "
+            f"{limit}; rate {row.rate}.")
+    if row.cap is not None:
+        text += f" Cap {_short(row.cap)}: every value under it: {row.under_cap}."
+    rel = row.max_torch_rel_error
+    if rel is not None:
+        n_follow = sum(r is not None for r in row.torch_rel_error)
         text += (f" The explicit float64 torch network agrees with mpmath to a relative "
-                 f"{max(rel):.1e} at the {len(rel)} of {len(vals)} values float64 can follow")
-        lim = row["float64_limit"]
-        text += (f"; float64 stops at {p} = {lim['value']} ({lim['reason']})."
-                 if "none" not in lim["reason"] else ".")
-    digits = [d for d in (row.get("correct_digits") or []) if d is not None]
-    if digits:
-        text += f" At least {min(digits)} correct digits (checked at raised precision)."
-    return text, increasing, under_cap
+                 f"{rel:.1e} at the {n_follow} of {len(row.values)} values float64 can follow")
+        lim = row.float64_limit
+        text += f"; float64 stops at {p} = {lim.value} ({lim.reason})." if lim.reached else "."
+    if row.min_correct_digits is not None:
+        text += f" At least {row.min_correct_digits} correct digits (checked at raised precision)."
+    return text
 
 
-def _unbounded(ctx: EvidenceContext, name: str, condition: str, *, supports_if_unbounded: bool
+def _unbounded(ctx: EvidenceContext, name: str, condition: Condition, *, supports_if_unbounded: bool
                ) -> Evidence:
     row = ctx.construction(name)
-    text, increasing, _ = _describe(row)
-    unbounded = (not row["bounded"]) and increasing
     # The claim is either "unbounded" (supported by divergence) or "bounded" (supported
     # only if the construction is bounded).
-    supports = unbounded if supports_if_unbounded else bool(row["bounded"])
-    return Evidence("high-precision", text, supports, condition, figures=("constructions",),
-                    data={k: row[k] for k in ("name", "bounded", "rate", "limit")})
+    supports = row.diverges if supports_if_unbounded else row.bounded
+    return Evidence("high-precision", _describe(row), supports, condition, figures=("constructions",),
+                    data={"name": row.name, "bounded": row.bounded, "rate": row.rate,
+                          "limit": row.limit})
 
 
-def _bounded(ctx: EvidenceContext, name: str, condition: str) -> Evidence:
+def _bounded(ctx: EvidenceContext, name: str, condition: Condition) -> Evidence:
     row = ctx.construction(name)
-    text, _, under_cap = _describe(row)
-    return Evidence("high-precision", text, bool(row["bounded"] and under_cap), condition,
+    return Evidence("high-precision", _describe(row), row.bounded and row.under_cap, condition,
                     figures=("constructions",),
-                    data={k: row[k] for k in ("name", "bounded", "cap", "limit")})
+                    data={"name": row.name, "bounded": row.bounded, "cap": row.cap,
+                          "limit": row.limit})
 
 
 def likelihood_diverges(ctx: EvidenceContext) -> list[Evidence]:

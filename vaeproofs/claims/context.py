@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vaeproofs.symbolic.derivation import Derivation
+
+if TYPE_CHECKING:
+    from vaeproofs.constructions.row import ConstructionRow
 
 __all__ = ["EvidenceContext"]
 
@@ -31,9 +34,28 @@ class EvidenceContext:
         self.quick = quick
         self.progress = progress
         self._cache: dict[str, Any] = {}
+        self._prefetched: dict[str, tuple[Any, float]] = {}
         self.timings: dict[str, float] = {}
+        #: Compute seconds of prefetched sources handed out so far (a claim's time includes
+        #: those it was the first to need, as in a serial run).
+        self.prefetched_seconds_used = 0.0
+
+    def prefetch(self, workers: int, on_done: Callable[[int, int], None] | None = None) -> None:
+        """Compute every shared source on ``workers`` processes now (see
+        :mod:`vaeproofs.claims.prefetch`); claims then read the finished results.
+
+        A prefetched source counts as computed (for :meth:`derivations` and
+        :attr:`timings`, in compute seconds) only once a claim asks for it.
+        """
+        from vaeproofs.claims.prefetch import prefetch
+
+        done = prefetch(quick=self.quick, workers=workers, on_done=on_done)
+        self._prefetched = {k: (v, done.seconds[k]) for k, v in done.values.items()}
 
     def _cached(self, key: str, compute: Callable[[], Any]) -> Any:
+        if key not in self._cache and key in self._prefetched:
+            self._cache[key], self.timings[key] = self._prefetched.pop(key)
+            self.prefetched_seconds_used += self.timings[key]
         if key not in self._cache:
             start = time.perf_counter()
             self._cache[key] = compute()
@@ -55,30 +77,49 @@ class EvidenceContext:
                 if f"derivation:{n}" in self._cache]
 
     # -- high precision ---------------------------------------------------------
-    def constructions(self) -> dict[str, dict[str, Any]]:
+    def constructions(self) -> dict[str, ConstructionRow]:
         """The evaluated construction rows (see :func:`vaeproofs.constructions.run_all`)."""
         from vaeproofs import constructions
 
-        def compute() -> dict[str, dict[str, Any]]:
+        def compute() -> dict[str, ConstructionRow]:
             rows = constructions.run_all(quick=self.quick)
-            return {row["name"]: row for row in rows}
+            return {row.name: row for row in rows}
 
         return self._cached("constructions", compute)
 
-    def construction(self, name: str) -> dict[str, Any]:
+    def construction(self, name: str) -> ConstructionRow:
         """One evaluated construction row, by name."""
         return self.constructions()[name]
 
     # -- numeric ----------------------------------------------------------------
-    def training(self) -> dict[str, Any]:
-        """The confirming training suite's results, keyed by run name."""
+    def _suite(self, key: str) -> dict[str, Any]:
+        """The results of the training suite cached under ``key`` (see :data:`SUITES`), by label."""
         from vaeproofs import numeric
 
         def compute() -> dict[str, Any]:
             results = {}
-            for i, config in enumerate(numeric.confirming_suite(quick=self.quick)):
-                result = numeric.train(config, progress=self.progress)
-                results[config.label or f"{i}:{config.likelihood}"] = result
+            for i, config in enumerate(suite_configs(key, quick=self.quick)):
+                results[config.label or f"{i}:{config.likelihood}"] = numeric.train(
+                    config, progress=self.progress)
             return results
 
-        return self._cached("training", compute)
+        return self._cached(key, compute)
+
+    def training(self) -> dict[str, Any]:
+        """The confirming training suite's results, keyed by run name."""
+        return self._suite("training")
+
+    def remedy_training(self) -> dict[str, Any]:
+        """The remedy training suite's results (:func:`vaeproofs.numeric.remedy_suite`), by label."""
+        return self._suite("remedy-training")
+
+
+#: Cache key -> name of the suite function in :mod:`vaeproofs.numeric.suite`.
+SUITES: dict[str, str] = {"training": "confirming_suite", "remedy-training": "remedy_suite"}
+
+
+def suite_configs(key: str, *, quick: bool) -> list[Any]:
+    """The configurations of the training suite cached under ``key``."""
+    from vaeproofs.numeric import suite
+
+    return getattr(suite, SUITES[key])(quick=quick)

@@ -83,21 +83,37 @@ def decide(scope: Condition, evidence: Sequence[Evidence]) -> tuple[Verdict, lis
 
 
 def describe_conditions(scope: Condition, verdict: Verdict, evidence: Sequence[Evidence]) -> str:
-    """Summarise, from the evidence, under which conditions the statement holds or fails."""
+    """Summarise, from the evidence, under which conditions the statement holds or fails.
+
+    The claim's own setting is called "this setting" (the report prints it beside the
+    text); every other condition is named, e.g. "Fails in this setting; holds for the
+    answer's 1-D example (...)."
+    """
     holds: list[Condition] = []
     fails: list[Condition] = []
+    informative: list[Condition] = []
     for e in evidence:
-        if e.supports is None:
-            continue
-        bucket = holds if e.supports else fails
+        bucket = informative if e.supports is None else holds if e.supports else fails
         if e.condition not in bucket:
             bucket.append(e.condition)
+    # A setting with only informative evidence (e.g. a realistic-size training run, which
+    # cannot prove or refute boundedness) is still named, so the text cites it.
+    informative = [c for c in informative if c not in holds and c not in fails and c != scope]
+
+    def names(conditions: list[Condition]) -> str:
+        conditions = sorted(conditions, key=lambda c: c != scope)  # the claim's own setting first
+        return ", and for ".join("this setting" if c == scope else c.value for c in conditions)
+
     parts = []
-    if holds:
-        parts.append("holds for " + ", and for ".join(c.value for c in holds))
-    if fails:
-        parts.append("fails for " + ", and for ".join(c.value for c in fails))
+    for word, bucket in (("holds", holds), ("fails", fails)):
+        if not bucket:
+            continue
+        # "holds in this setting" reads better than "holds for this setting".
+        text = f"{word} for {names(bucket)}"
+        parts.append(text.replace(f"{word} for this setting", f"{word} in this setting"))
+    if informative:
+        parts.append(f"informative only (no vote) for {names(informative)}")
     text = "; ".join(parts) if parts else "no decisive evidence"
     if verdict == "conflict":
-        text = f"CONFLICT under '{scope.value}': the evidence disagrees. " + text
+        text = f"CONFLICT in this setting ({scope.value}): the evidence disagrees. " + text
     return text[:1].upper() + text[1:] + "."

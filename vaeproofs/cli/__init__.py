@@ -22,6 +22,7 @@ _COMMANDS = {
     "verify": "vaeproofs.cli.verify",
     "train": "vaeproofs.cli.train",
     "derive": "vaeproofs.cli.derive",
+    "audit": "vaeproofs.cli.audit",
 }
 
 

@@ -37,7 +37,8 @@ _OPTION = {
     "data_seed": "--data-seed", "manifold_dim": "--manifold-dim", "data_dim": "--data-dim",
     "log_every": "--log-every", "train_samples": "--train-samples",
     "elbo_samples": "--elbo-samples", "iwae_samples": "--iwae-samples",
-    "num_threads": "--threads", "label": "--label",
+    "num_threads": "--threads", "label": "--label", "s_min": "--s-min",
+    "softclip_min": "--softclip-min", "nll_eps": "--nll-eps", "beta_nll": "--beta-nll",
 }
 
 # Arguments of train() that are not TrainConfig fields.
@@ -86,9 +87,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="test points used for the test metrics, or 'all'")
     d.add_argument("--test-fraction", type=float, default=0.2,
                    help="fraction of the data held out as the test split, in (0, 1)")
-    d.add_argument("--dequantize", action="store_true",
+    d.add_argument("--dequantize", nargs="?", const="static", default=False,
+                   choices=("static", "fresh"),
                    help="digits only: use (x + u)/17, u ~ U(0,1), which removes the "
-                   "constant pixels")
+                   "constant pixels; 'static' (the default when the flag is given): u drawn "
+                   "once; 'fresh': u redrawn at every training step")
     d.add_argument("--binarize", action=argparse.BooleanOptionalAction, default=None,
                    help="threshold the data at 0.5 (default: exactly when the likelihood is "
                    "bernoulli)")
@@ -102,7 +105,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     m.add_argument("--likelihood", choices=LIKELIHOODS, default="per-pixel",
                    help="decoder family: fixed N(mu, s0^2 I); shared N(mu, gamma I); "
                    "per-pixel N(mu, diag sigma^2(z)); floor sigma^2 = xi + softplus(rho); "
-                   "bernoulli; student-t with learned scale")
+                   "bernoulli; student-t with learned scale; softclip log sigma = m + "
+                   "softplus(r - m); student-t-floored scale = s_min + softplus(r); "
+                   "discretised-gaussian and discretised-logistic (mass per level, integer "
+                   "digits); continuous-bernoulli (x in [0, 1]); gaussian-nll-eps "
+                   "(trained with torch's GaussianNLLLoss(eps)); beta-nll (Seitzer et al. 2022)")
     m.add_argument("--floor", type=float, default=1e-3, metavar="XI",
                    help="variance floor xi > 0 of the floor likelihood, and the xi of the cap "
                    "-(D/2) log(2 pi xi) every run is compared with")
@@ -110,6 +117,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="standard deviation s0 > 0 of the fixed likelihood")
     m.add_argument("--nu", type=float, default=3.0,
                    help="degrees of freedom nu > 0 of the student-t likelihood")
+    m.add_argument("--s-min", type=float, default=1e-3,
+                   help="scale floor s_min > 0 of the student-t-floored likelihood")
+    m.add_argument("--softclip-min", type=float, default=-6.0, metavar="M",
+                   help="soft lower bound m on log sigma of the softclip likelihood")
+    m.add_argument("--nll-eps", type=float, default=1e-6, metavar="EPS",
+                   help="eps > 0 of GaussianNLLLoss in the gaussian-nll-eps likelihood")
+    m.add_argument("--beta-nll", type=float, default=0.5, metavar="BETA",
+                   help="exponent beta >= 0 of the beta-nll likelihood")
     m.add_argument("--latent-dim", type=int, default=4, help="latent size k")
     m.add_argument("--hidden", type=int, default=64, help="width of the hidden layers")
     m.add_argument("--depth", type=int, default=2,
@@ -165,7 +180,8 @@ def _config_values(args: argparse.Namespace) -> dict[str, Any]:
         "manifold_dim": args.manifold_dim, "data_dim": args.data_dim,
         "log_every": args.log_every, "train_samples": args.train_samples,
         "elbo_samples": args.elbo_samples, "iwae_samples": args.iwae_samples,
-        "num_threads": args.threads, "label": args.label,
+        "num_threads": args.threads, "label": args.label, "s_min": args.s_min,
+        "softclip_min": args.softclip_min, "nll_eps": args.nll_eps, "beta_nll": args.beta_nll,
     }
 
 
@@ -235,6 +251,11 @@ def _summary(args: argparse.Namespace, config: Any, result: Any) -> None:
               f"{final.min_decoder_variance:.3g}")
         print(f"  test ELBO {_nats(final.test_elbo)}, test IWAE (K={config.iwae_samples}) "
               f"{_nats(final.test_iwae)} +- {_nats(final.test_iwae_se)} nats per point")
+    if final is not None and final.train_objective_max is not None:
+        print(f"  training objective the loss reports (not the ELBO): mean "
+              f"{_nats(final.train_objective_mean)}, max {_nats(final.train_objective_max)}"
+              + ("" if final.fraction_variance_below_eps is None else
+                 f"; fraction of variances below eps {final.fraction_variance_below_eps:.3f}"))
     cap = "none" if result.cap is None else f"{result.cap:.2f}"
     print(f"  cap of this family: {cap}; floor cap -(D/2) log(2 pi xi) = "
           f"{result.floor_cap_threshold:.2f} (xi={config.xi:g}): "

@@ -1,30 +1,32 @@
 """``vaeproofs verify``: decide every claim from computed evidence; print, JSON, report.
 
-Exit codes: 0 when every claim was decided (``holds`` or ``fails``); 1 when the
-evidence for some claim contradicts itself (``conflict``); 3 when some claim could
-not be decided (an evidence computation failed or gave no decisive result);
-2 for bad arguments.
+Exit codes (:mod:`vaeproofs.cli.exit_codes`): 0 when every claim was decided
+(``holds`` or ``fails``); 1 when the evidence for some claim contradicts itself
+(``conflict``); 3 when some claim could not be decided (an evidence computation failed
+or gave no decisive result); 2 for bad arguments, found before any computation
+starts (every output path is validated first); 4 for an internal error; 130 when
+interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from vaeproofs.cli.exit_codes import EXIT_CONFLICT, EXIT_OK, EXIT_UNDECIDED
 from vaeproofs.errors import InvalidArgumentError
+from vaeproofs.outputs import check_output_file, plan_outputs, write_atomic, write_json
 
 if TYPE_CHECKING:
     from vaeproofs.claims.claim import ClaimResult
 
-EXIT_CONFLICT = 1
-EXIT_UNDECIDED = 3
+#: The files ``--report DIR`` writes, relative to DIR (figures go to DIR/figures/).
+REPORT_FILES = ("report.md", "report.html")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -40,11 +42,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="reduced settings (shorter training, fewer parameter values): "
                    "under 30 s on a 2-core CPU")
     p.add_argument("--only", metavar="ID", action="append",
-                   help="decide only this claim (repeatable); ids as in THEORY.md section 2")
+                   help="decide only this claim (repeatable); ids as in docs/theory.md sections 2 and 6")
     p.add_argument("--json", metavar="PATH", type=Path,
                    help="write the verdicts and evidence as JSON to PATH")
     p.add_argument("--report", metavar="DIR", type=Path,
                    help="write DIR/report.md, DIR/report.html and DIR/figures/*.png")
+    p.add_argument("--workers", metavar="N", type=int, default=None,
+                   help="processes for the independent computations (default: the number of "
+                   "cores, at most 8; 1 = serial). Results are identical for every N")
     p.add_argument("--no-progress", action="store_true", help="don't show progress bars")
     p.set_defaults(run=run)
 
@@ -64,16 +69,30 @@ def _versions() -> dict[str, str]:
     return versions
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _workers(requested: int | None) -> int:
+    """The number of worker processes: 1..cpu count (default: the cores, at most 8)."""
+    cores = os.cpu_count() or 1
+    if requested is None:
+        return min(cores, 8)
+    if isinstance(requested, bool) or not 1 <= requested <= cores:
+        raise InvalidArgumentError("--workers", f"must be an integer from 1 to {cores} (the cores of "
+                                   f"this machine), got {requested}")
+    return requested
+
+
+def _plan(args: argparse.Namespace) -> dict[str, Path]:
+    """Validate every output before any computation (one line and exit 2 on failure)."""
+    planned = plan_outputs(files={"--json": args.json}, dirs={"--report": args.report})
+    report = planned.get("--report")
+    if report is not None and report.exists():
+        for name in REPORT_FILES:
+            check_output_file("--report", report / name)
+        figures = report / "figures"
+        if figures.exists() and not figures.is_dir():
+            raise InvalidArgumentError("--report", f"{figures} exists and is not a folder")
+        if "--json" in planned and planned["--json"] in {report / n for n in REPORT_FILES}:
+            raise InvalidArgumentError("--json", "must differ from the report files written to --report")
+    return planned
 
 
 def _evidence_summary(result: ClaimResult) -> str:
@@ -92,10 +111,12 @@ def _evidence_summary(result: ClaimResult) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Decide the claims, print the table, write the outputs; return the exit code."""
-    from vaeproofs.claims import CLAIMS, EvidenceContext, evaluate
+    from vaeproofs.claims import CLAIMS, EvidenceContext, evaluate_claim
     from vaeproofs.report import ReportDocument, render_html, render_markdown
     from vaeproofs.report.figures import build_figures
 
+    planned = _plan(args)
+    _workers(args.workers)  # refuse a bad --workers before any work
     claims = list(CLAIMS)
     if args.only:
         known = {c.id for c in claims}
@@ -105,9 +126,17 @@ def run(args: argparse.Namespace) -> int:
                     "--only", f"unknown claim id {cid!r}; valid ids: {', '.join(sorted(known))}")
         claims = [c for c in claims if c.id in args.only]
 
+    workers = _workers(args.workers)
     progress = not args.no_progress and sys.stderr.isatty()
     context = EvidenceContext(quick=args.quick, progress=progress)
     start = time.perf_counter()
+    if workers > 1 and not args.only:
+        def on_done(done: int, total: int) -> None:
+            if progress:
+                print(f"\r[{done}/{total}] shared computations on {workers} processes",
+                      end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+        context.prefetch(workers, on_done)
     width = max(len(c.id) for c in claims)
     print(f"{'claim':<{width}}  {'verdict':<9}  {'time':>6}  evidence")
     results = []
@@ -116,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
         status = f"[{i}/{len(claims)}] deciding {claim.id} ..."
         print(f"\r{status}" if live else status, end="" if live else "\n", file=sys.stderr,
               flush=True)
-        result = evaluate(claim, context)
+        result = evaluate_claim(claim, context)
         results.append(result)
         if live:
             print("\r\033[K", end="", file=sys.stderr, flush=True)
@@ -129,14 +158,16 @@ def run(args: argparse.Namespace) -> int:
                          elapsed_s=time.perf_counter() - start, versions=_versions(),
                          quick=args.quick, timings=dict(context.timings))
     # The verdicts are written first, so a failure while drawing cannot lose them.
-    if args.json is not None:
-        _write_atomic(args.json, json.dumps(doc.to_json(), indent=2).encode("utf-8"))
-    if args.report is not None:
+    if "--json" in planned:
+        write_json(planned["--json"], doc.to_json())
+    if "--report" in planned:
+        report = planned["--report"]
         doc.figures, doc.captions = build_figures(context, results)
+        (report / "figures").mkdir(parents=True, exist_ok=True)
         for name, png in doc.figures.items():
-            _write_atomic(args.report / "figures" / f"{name}.png", png)
-        _write_atomic(args.report / "report.md", render_markdown(doc).encode("utf-8"))
-        _write_atomic(args.report / "report.html", render_html(doc).encode("utf-8"))
+            write_atomic(check_output_file("--report", report / "figures" / f"{name}.png"), png)
+        write_atomic(report / "report.md", render_markdown(doc))
+        write_atomic(report / "report.html", render_html(doc))
 
     n_decided = sum(r.decided for r in results)
     shared = sorted(context.timings.items(), key=lambda kv: -kv[1])
@@ -153,4 +184,4 @@ def run(args: argparse.Namespace) -> int:
                 print(f"vaeproofs verify: evidence for {r.id} contradicts itself: {r.conditions}",
                       file=sys.stderr)
         return EXIT_CONFLICT
-    return 0 if n_decided == len(results) else EXIT_UNDECIDED
+    return EXIT_OK if n_decided == len(results) else EXIT_UNDECIDED

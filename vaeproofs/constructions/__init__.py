@@ -8,7 +8,8 @@ torch network computing its decoder (:mod:`vaeproofs.constructions.networks`, th
 module here that imports torch, loaded lazily).
 
 Registry: :func:`all_constructions`, :func:`get`; evaluation rows for the JSON, the figure
-and ``vaeproofs verify``: :func:`evaluate`, :func:`run_all`.
+and ``vaeproofs verify``: :func:`evaluate_construction` (a typed
+:class:`~vaeproofs.constructions.row.ConstructionRow`), :func:`run_all`.
 """
 
 from __future__ import annotations
@@ -28,13 +29,16 @@ from vaeproofs.constructions.floored import FlooredElbo, FlooredExactLikelihood
 from vaeproofs.constructions.manifold import ClosedCurve
 from vaeproofs.constructions.memorising_elbo import MemorisingElbo
 from vaeproofs.constructions.precision import correct_digits, relative_error
+from vaeproofs.constructions.row import ConstructionRow, FloatLimitRecord
 from vaeproofs.constructions.student_t import StudentTElbo
 from vaeproofs.errors import InvalidArgumentError
 
 __all__ = [
     "Construction",
+    "ConstructionRow",
     "all_constructions",
-    "evaluate",
+    "evaluate_construction",
+    "evaluate_named",
     "get",
     "names",
     "run_all",
@@ -68,19 +72,21 @@ def get(name: str) -> Construction:
                                f"{', '.join(names())}")
 
 
-def evaluate(construction: Construction, values: Sequence[Any] | None = None, *,
-             dps: int = 30, digits: bool = True) -> dict[str, Any]:
-    """The JSON row of one construction.
+def _float_limit(construction: Construction, dtype: str) -> FloatLimitRecord:
+    lim = construction.float_limit(dtype)
+    return FloatLimitRecord(value=str(lim["value"]), reason=str(lim["reason"]))
 
-    Keys: ``name``, ``title``, ``objective`` (what is evaluated), ``bounded`` (computed),
-    ``parameter``, ``parameter_values`` and ``values`` (decimal strings, mpmath at ``dps``),
-    ``torch_float64`` (the network's float64 values; ``None`` where float64 cannot follow),
-    ``torch_rel_error`` (relative error of each float64 value against mpmath),
-    ``correct_digits`` (agreement of each mpmath value with a run at dps + 10),
-    ``asymptote`` (the sympy asymptote evaluated there), ``remainder_bound`` (a proven bound
-    on ``|value - asymptote|`` where derived), ``rate`` (text from sympy), ``cap``,
-    ``limit`` (sympy limit along the sequence), ``float64_limit``/``float32_limit``
-    (``{"value", "reason"}``), ``sources``, ``seconds`` (wall time of this row).
+
+def _limit_value(limit: sp.Expr) -> str | None:
+    return sp.sstr(sp.N(limit, 10)) if limit.is_finite else None
+
+
+def evaluate_construction(construction: Construction, values: Sequence[Any] | None = None, *,
+                          dps: int = 30, digits: bool = True) -> ConstructionRow:
+    """Evaluate one construction along its sequence (see :class:`ConstructionRow`).
+
+    ``values``: the collapse parameter's values (default: the construction's own);
+    ``dps``: mpmath digits; ``digits``: also check each value at ``dps + 10`` digits.
     """
     start = time.perf_counter()
     vals = as_mpf_list(values, construction.default_values())
@@ -93,42 +99,47 @@ def evaluate(construction: Construction, values: Sequence[Any] | None = None, *,
     asym = [construction.asymptote(v, dps=dps) for v in vals]
     bounds = [construction.remainder_bound(v) for v in vals]
     cap = construction.cap()
-    row: dict[str, Any] = {
-        "name": construction.name,
-        "title": construction.title,
-        "objective": construction.objective_kind,
-        "bounded": construction.bounded(),
-        "parameter": construction.parameter,
-        "parameter_values": [mpmath.nstr(v, 6) for v in vals],
-        "values": [mpmath.nstr(e, dps) for e in exact],
-        "torch_float64": torch64,
-        "torch_rel_error": rel,
-        "correct_digits": ([construction.correct_digits(v, dps=dps, value=e)
-                            for v, e in zip(vals, exact, strict=True)] if digits else None),
-        "asymptote": [mpmath.nstr(a, 20) for a in asym],
-        "asymptote_digits": [correct_digits(a, e) if a != 0 else 0
-                             for a, e in zip(asym, exact, strict=True)],
-        "remainder_bound": [None if b is None else mpmath.nstr(b, 6) for b in bounds],
-        "rate": construction.rate_text(),
-        "cap": None if cap is None else mpmath.nstr(cap, 20),
-        "limit": sp.sstr(construction.limit()),
-        "float64_limit": dict(construction.float_limit("float64")),
-        "float32_limit": dict(construction.float_limit("float32")),
-        "sources": list(construction.sources),
-    }
-    row["seconds"] = round(time.perf_counter() - start, 3)
-    return row
+    limit = construction.limit()
+    return ConstructionRow(
+        name=construction.name,
+        title=construction.title,
+        objective=construction.objective_kind,
+        bounded=bool(construction.bounded()),
+        parameter=construction.parameter,
+        parameter_values=tuple(mpmath.nstr(v, 6) for v in vals),
+        values=tuple(mpmath.nstr(e, dps) for e in exact),
+        torch_float64=tuple(torch64),
+        torch_rel_error=tuple(rel),
+        correct_digits=(tuple(construction.correct_digits(v, dps=dps, value=e)
+                              for v, e in zip(vals, exact, strict=True)) if digits else None),
+        asymptote=tuple(mpmath.nstr(a, 20) for a in asym),
+        asymptote_digits=tuple(correct_digits(a, e) if a != 0 else 0
+                               for a, e in zip(asym, exact, strict=True)),
+        remainder_bound=tuple(None if b is None else mpmath.nstr(b, 6) for b in bounds),
+        rate=construction.rate_text(),
+        cap=None if cap is None else mpmath.nstr(cap, 20),
+        limit=sp.sstr(limit),
+        limit_value=_limit_value(limit),
+        float64_limit=_float_limit(construction, "float64"),
+        float32_limit=_float_limit(construction, "float32"),
+        sources=tuple(construction.sources),
+        seconds=round(time.perf_counter() - start, 3),
+    )
 
 
-def run_all(quick: bool = False, *, dps: int | None = None) -> list[dict[str, Any]]:
-    """:func:`evaluate` for every construction.
+def run_all(quick: bool = False, *, dps: int | None = None) -> list[ConstructionRow]:
+    """:func:`evaluate_construction` for every construction.
 
     ``quick``: :meth:`~Construction.quick_values` only, 20 digits, no digit check (a few
     seconds); otherwise the default sequences at 30 digits with digit checks.
     """
+    return [evaluate_named(name, quick=quick, dps=dps) for name in names()]
+
+
+def evaluate_named(name: str, *, quick: bool = False, dps: int | None = None) -> ConstructionRow:
+    """:func:`evaluate_construction` of the construction called ``name``, with the settings
+    of :func:`run_all` (one row of it; used to evaluate constructions in parallel)."""
+    c = get(name)
     dps = (20 if quick else 30) if dps is None else dps
-    rows = []
-    for c in all_constructions():
-        vals = c.quick_values() if quick else None
-        rows.append(evaluate(c, vals, dps=dps, digits=not quick))
-    return rows
+    vals = c.quick_values() if quick else None
+    return evaluate_construction(c, vals, dps=dps, digits=not quick)

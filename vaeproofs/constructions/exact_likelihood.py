@@ -174,7 +174,7 @@ class ExactLikelihood(Construction):
         """
         if self.floor == 0:
             return None
-        from vaeproofs.symbolic.bounds import floor_cap_total
+        from vaeproofs.symbolic.floor_cap import floor_cap_total
 
         return floor_cap_total(self.n, self.dim, self.floor)
 

@@ -77,7 +77,7 @@ class FlooredElbo(MemorisingElbo):
         ``-(D/2) log(2 pi v)`` is decreasing in v (sympy derivative), so its maximum over
         ``v >= xi`` is at xi; the KL only lowers the ELBO.
         """
-        from vaeproofs.symbolic.bounds import floor_cap_total
+        from vaeproofs.symbolic.floor_cap import floor_cap_total
 
         return floor_cap_total(self.n, self.dim, self.floor)
 

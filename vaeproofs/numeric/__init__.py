@@ -12,7 +12,7 @@ from vaeproofs.numeric.data import Dataset, digits_dataset, from_array, manifold
 from vaeproofs.numeric.heads import HEADS, HeadOptions, LikelihoodHead, make_head
 from vaeproofs.numeric.networks import VAE
 from vaeproofs.numeric.results import read_json, write_json
-from vaeproofs.numeric.suite import confirming_suite
+from vaeproofs.numeric.suite import confirming_suite, remedy_suite
 from vaeproofs.numeric.training import (
     HistoryRow,
     TrainConfig,
@@ -38,6 +38,7 @@ __all__ = [
     "manifold_dataset",
     "plot_training",
     "read_json",
+    "remedy_suite",
     "train",
     "write_json",
 ]

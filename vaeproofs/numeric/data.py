@@ -9,7 +9,10 @@ Scales (decided by the lead, stated once here):
   download): ``x / 16`` in [0, 1]; **dequantised**: ``(x + u) / 17`` with
   u ~ U(0, 1) drawn once per pixel of every image (static dequantisation: the noise is
   part of the data set, not redrawn during training), which makes the data continuous
-  in (0, 1) and removes the constant pixels; **binarised**: ``1[x / 16 > 0.5]``.
+  in (0, 1) and removes the constant pixels; **fresh dequantisation**: the training
+  split holds the bins' lower corners ``x / 17`` and the trainer adds ``u / 17`` with u
+  redrawn at every step (Theis, van den Oord & Bethge, ICLR 2016, section 3.1), the test
+  split is dequantised once as above; **binarised**: ``1[x / 16 > 0.5]``.
 - manifold: ``x = 1/2 + 0.4 sin(A u + b)`` with latent coordinates u ~ U(-1, 1)^r and a
   fixed random A (D x r), b (D): points lie exactly on an r-dimensional smooth manifold
   in (0.1, 0.9)^D.
@@ -114,12 +117,17 @@ def _digits_pixels() -> NDArray[np.float64]:
     return pixels
 
 
-def digits_dataset(*, test_fraction: float = 0.2, dequantize: bool = False,
+def digits_dataset(*, test_fraction: float = 0.2, dequantize: bool | str = False,
                    binarized: bool = False, seed: int = 0) -> Dataset:
     """sklearn's digits (1797 points, D = 64) scaled as stated in the module docstring.
 
-    The split and the dequantisation noise both come from ``seed``.
+    ``dequantize``: ``False``; ``True`` or ``"static"``; ``"fresh"`` (training split
+    without noise, for a trainer that adds it).  The split and the dequantisation noise
+    both come from ``seed``.
     """
+    if dequantize not in (False, True, "static", "fresh"):
+        raise InvalidArgumentError(
+            "dequantize", f"must be false, true, 'static' or 'fresh', got {dequantize!r}")
     if dequantize and binarized:
         raise InvalidArgumentError("binarize", "cannot be combined with dequantize")
     raw = _digits_pixels()
@@ -134,6 +142,9 @@ def digits_dataset(*, test_fraction: float = 0.2, dequantize: bool = False,
         x = binarize(x)
         how = "1[x/16 > 0.5]"
     train, test = split(x, test_fraction=test_fraction, seed=seed)
+    if dequantize == "fresh":
+        train, _ = split(raw / DIGITS_LEVELS, test_fraction=test_fraction, seed=seed)
+        how = "(x + u)/17, u ~ U(0,1) redrawn at every step (fresh dequantisation)"
     return Dataset("digits", train, test, f"sklearn digits, 8x8, scaled {how}")
 
 

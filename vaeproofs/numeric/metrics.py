@@ -66,7 +66,12 @@ def evaluate(model: VAE, x_train: Tensor, x_test: Tensor, settings: EvalSettings
     ``min_decoder_variance``, ``median_decoder_variance`` (over training points and
     pixels), ``median_variance_constant_pixels`` and ``median_variance_varying_pixels``
     (split by ``constant_mask``, the pixels constant across the training set; ``None``
-    when a group is empty), ``test_elbo``, ``test_iwae``, ``test_iwae_se``.
+    when a group is empty), ``test_elbo``, ``test_iwae``, ``test_iwae_se``; and, only
+    for heads whose training objective differs from their log-density (e.g.
+    ``gaussian-nll-eps``: the value the loss reports), ``train_objective_mean`` and
+    ``train_objective_max`` (per point: the head's objective minus the KL); for a head
+    with a variance clamp ``eps``, ``fraction_variance_below_eps`` (over training points
+    and pixels: where the reported loss no longer depends on the variance).
     """
     gen = torch.Generator(device=x_train.device).manual_seed(settings.seed)
     rec_parts, kl_parts, var_parts = [], [], []
@@ -94,6 +99,14 @@ def evaluate(model: VAE, x_train: Tensor, x_test: Tensor, settings: EvalSettings
             out["median_variance_constant_pixels"] = float(var[:, constant_mask].median())
         if bool((~constant_mask).any()):
             out["median_variance_varying_pixels"] = float(var[:, ~constant_mask].median())
+    eps = getattr(model.head, "eps", None)
+    if isinstance(eps, float):  # a loss that clamps the variance at eps (gaussian-nll-eps)
+        out["fraction_variance_below_eps"] = float((var < eps).to(var.dtype).mean())
+    if model.head.distinct_objective:
+        objective = torch.cat([model.objective(xb, samples=settings.elbo_samples, generator=gen)
+                               for xb in _chunks(x_train, settings.chunk)])
+        out["train_objective_mean"] = float(objective.mean())
+        out["train_objective_max"] = float(objective.max())
     test_elbo = torch.cat([model.elbo(xb, samples=settings.elbo_samples, generator=gen)
                            for xb in _chunks(x_test, settings.chunk)])
     iwae = torch.cat([model.iwae(xb, samples=settings.iwae_samples, generator=gen)

@@ -70,24 +70,36 @@ class VAE(nn.Module):
         mean, log_var = self.encoder(x).chunk(2, dim=-1)
         return mean, log_var
 
-    def elbo_terms(self, x: Tensor, *, samples: int, generator: torch.Generator
-                   ) -> tuple[Tensor, Tensor]:
+    def elbo_terms(self, x: Tensor, *, samples: int, generator: torch.Generator,
+                   objective: bool = False) -> tuple[Tensor, Tensor]:
         """Monte Carlo reconstruction term and analytic KL, per point.
 
         Returns ``(rec, kl)`` with ``rec`` of shape (samples, n): log p(x | z_s) at
         z_s = m + s * eps_s (reparameterisation, Kingma & Welling 2014, eq. 10), and ``kl``
-        of shape (n,).  ELBO(x) is estimated by ``rec.mean(0) - kl``.
+        of shape (n,).  ELBO(x) is estimated by ``rec.mean(0) - kl``.  With
+        ``objective=True`` ``rec`` is the head's training objective instead of log p
+        (:meth:`LikelihoodHead.objective`; the same for every head but the loss-style ones).
         """
         mean, log_var = self.encode(x)
         eps = torch.randn((samples, *mean.shape), generator=generator, dtype=mean.dtype,
                           device=mean.device)
         z = mean + torch.exp(0.5 * log_var) * eps
-        rec = self.head.log_prob(x, self.decoder(z))
+        term = self.head.objective if objective else self.head.log_prob
+        rec = term(x, self.decoder(z))
         return rec, gaussian_kl_standard(mean, log_var)
 
     def elbo(self, x: Tensor, *, samples: int, generator: torch.Generator) -> Tensor:
         """ELBO per point (nats), shape (n,), from ``samples`` reparameterised draws."""
         rec, kl = self.elbo_terms(x, samples=samples, generator=generator)
+        return rec.mean(0) - kl
+
+    def objective(self, x: Tensor, *, samples: int, generator: torch.Generator) -> Tensor:
+        """The per-point quantity training maximises: the head's objective minus the KL.
+
+        Equal to :meth:`elbo` (same operations, same draws) unless the head's
+        :meth:`~LikelihoodHead.objective` differs from its log-density.
+        """
+        rec, kl = self.elbo_terms(x, samples=samples, generator=generator, objective=True)
         return rec.mean(0) - kl
 
     def iwae(self, x: Tensor, *, samples: int, generator: torch.Generator) -> Tensor:

@@ -1,7 +1,8 @@
-"""Reports of a verification: Markdown and one self-contained HTML page."""
+"""Reports of a verification: one view model, rendered as Markdown and self-contained HTML."""
 
 from vaeproofs.report.document import ReportDocument
-from vaeproofs.report.html import render_html
-from vaeproofs.report.markdown import render_markdown
+from vaeproofs.report.render import render_html, render_markdown, render_view
+from vaeproofs.report.view import ReportView, build_view
 
-__all__ = ["ReportDocument", "render_html", "render_markdown"]
+__all__ = ["ReportDocument", "ReportView", "build_view", "render_html", "render_markdown",
+           "render_view"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from typing import Any
 
 from vaeproofs.errors import InvalidArgumentError
 from vaeproofs.symbolic.derivation import Derivation
@@ -16,29 +17,32 @@ from vaeproofs.symbolic.derivation import Derivation
 __all__ = ["CATALOG", "derive", "names"]
 
 CATALOG: dict[str, tuple[str, str]] = {
-    # name: ("module:function", one-line description)
+    # name: ("module:function", one-line description).  One name per derivation: the
+    # module is vaeproofs/symbolic/<name with underscores>.py (except the two Gaussian
+    # building blocks, both in gaussian.py) and the script derivations/<same>.py.
     "gaussian-kl": ("vaeproofs.symbolic.gaussian:derive_kl",
                     "KL(N(m, s^2) || N(0, 1)) by integration, summed over a diagonal"),
     "gaussian-expected-loglik": ("vaeproofs.symbolic.gaussian:derive_expected_log_density",
                                  "E_q[log N(x | w z + b, sigma^2)] for Gaussian q"),
-    "linear-elbo": ("vaeproofs.symbolic.linear:derive_linear_elbo",
+    "linear-elbo": ("vaeproofs.symbolic.linear_elbo:derive_linear_elbo",
                     "closed-form linear-Gaussian ELBO, exact marginal, posterior, gap = KL"),
     "ppca": ("vaeproofs.symbolic.ppca:derive_ppca",
              "probabilistic PCA maximum likelihood; the linear VAE attains it"),
-    "ppca-degenerate": ("vaeproofs.symbolic.ppca:derive_degenerate",
+    "ppca-degenerate": ("vaeproofs.symbolic.ppca_degenerate:derive_ppca_degenerate",
                         "rank r <= k data: the supremum is +infinity, rate (D - r)/2"),
-    "answer2-tradeoff": ("vaeproofs.symbolic.tradeoff:derive_answer2",
-                         "the discussion's 1-D KL-versus-precision example, re-derived"),
-    "answer2-learnable-mean": ("vaeproofs.symbolic.tradeoff:derive_learnable_mean",
-                               "the same example with a learnable decoder mean a*z"),
-    "floor-cap": ("vaeproofs.symbolic.bounds:derive_floor_cap",
+    "answer2": ("vaeproofs.symbolic.answer2:derive_answer2",
+                "the second answer's 1-D KL-versus-precision example, re-derived"),
+    "answer2-learnable-mean": (
+        "vaeproofs.symbolic.answer2_learnable_mean:derive_answer2_learnable_mean",
+        "the same example with a learnable decoder mean a*z"),
+    "floor-cap": ("vaeproofs.symbolic.floor_cap:derive_floor_cap",
                   "Gaussian density cap under a variance floor xi"),
-    "bernoulli-cap": ("vaeproofs.symbolic.bounds:derive_bernoulli_cap",
+    "bernoulli-cap": ("vaeproofs.symbolic.bernoulli_cap:derive_bernoulli_cap",
                       "Bernoulli log-likelihood <= 0"),
-    "fixed-variance-beta": ("vaeproofs.symbolic.bounds:derive_fixed_variance_beta",
+    "fixed-variance-beta": ("vaeproofs.symbolic.fixed_variance_beta:derive_fixed_variance_beta",
                             "fixed variance = squared error + constants = beta-VAE, "
                             "beta = 2 s0^2"),
-    "shared-variance": ("vaeproofs.symbolic.bounds:derive_shared_variance",
+    "shared-variance": ("vaeproofs.symbolic.shared_variance:derive_shared_variance",
                         "ELBO-optimal shared variance and the profiled objective"),
 }
 
@@ -48,7 +52,7 @@ def names() -> list[str]:
     return list(CATALOG)
 
 
-def _resolve(name: str) -> Callable[[], Derivation]:
+def _resolve(name: str) -> Callable[[], Derivation[Any, Any]]:
     if name not in CATALOG:
         raise InvalidArgumentError(
             "name", f"unknown derivation {name!r}; valid names: {', '.join(CATALOG)}")
@@ -56,6 +60,6 @@ def _resolve(name: str) -> Callable[[], Derivation]:
     return getattr(importlib.import_module(module_name), func_name)
 
 
-def derive(name: str) -> Derivation:
+def derive(name: str) -> Derivation[Any, Any]:
     """Run the derivation called ``name`` and return it."""
     return _resolve(name)()

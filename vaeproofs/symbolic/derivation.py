@@ -1,19 +1,76 @@
-"""A derivation: an ordered list of explained steps with sympy expressions.
+"""A derivation: explained steps with sympy expressions, and typed, computed records.
 
-Every symbolic helper in :mod:`vaeproofs.symbolic` returns a :class:`Derivation`.
-It is plain data: the functions that build it compute every expression with
-sympy; this module only renders them (text for the terminal, Markdown with LaTeX
-for files, MathML for the HTML report).  Nothing here prints or writes files.
+Every derivation in :mod:`vaeproofs.symbolic` returns a :class:`Derivation`.  It is
+plain data: the function that builds it computes every expression with sympy; this
+module only renders them (text for the terminal, Markdown with LaTeX for files,
+MathML for the HTML report, JSON).  Nothing here prints or writes files.
+
+A derivation's machine-checkable outcome comes in two typed records, each a frozen
+dataclass with one explicit field per item (subclasses of :class:`Record`):
+
+- ``results``: the sympy expressions it establishes (a critical point, a limit, a
+  difference that must be 0);
+- ``facts``: what those results mean, computed from them (bools, sympy values).
+
+The claims layer reads facts as attributes, so a renamed fact fails loudly (an
+``AttributeError``, and an error in the type checker), never by quietly weakening
+the evidence.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import sympy as sp
 
-__all__ = ["Derivation", "Step"]
+__all__ = ["Derivation", "NoResults", "Record", "Step", "StepLog", "json_value", "limit_str"]
+
+
+def json_value(value: Any) -> Any:
+    """A JSON-ready form of a fact or result: bools, ints, floats and strings as they
+    are, sympy objects as their string (``sp.sstr``), sequences and dicts element-wise."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Record):
+        return value.to_json()
+    if isinstance(value, dict):
+        return {str(k): json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_value(v) for v in value]
+    return sp.sstr(value)
+
+
+def limit_str(value: sp.Expr) -> str:
+    """``'+oo'``, ``'-oo'`` or sympy's string for a limit value."""
+    if value == sp.oo:
+        return "+oo"
+    if value == -sp.oo:
+        return "-oo"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Record:
+    """Base of the typed facts and results records: a frozen dataclass of named values."""
+
+    def items(self) -> list[tuple[str, Any]]:
+        """``(field name, value)`` in declaration order."""
+        return [(f.name, getattr(self, f.name)) for f in dataclasses.fields(self)]
+
+    def to_json(self) -> dict[str, Any]:
+        """Field name -> JSON-ready value (sympy objects as strings)."""
+        return {name: json_value(value) for name, value in self.items()}
+
+
+@dataclass(frozen=True)
+class NoResults(Record):
+    """The results record of a derivation whose outcome is entirely in its facts."""
+
+
+FactsT = TypeVar("FactsT", bound=Record)
+ResultsT = TypeVar("ResultsT", bound=Record)
 
 
 @dataclass(frozen=True)
@@ -29,31 +86,46 @@ class Step:
 
 
 @dataclass
-class Derivation:
-    """A named derivation with its sources, steps and machine-checkable results.
+class StepLog:
+    """The steps of a derivation, collected while it is computed."""
+
+    steps: list[Step] = field(default_factory=list)
+
+    def __call__(self, text: str, expr: sp.Basic | None = None) -> sp.Basic | None:
+        """Append a step and return its expression (so calls can be chained)."""
+        self.steps.append(Step(text, expr))
+        return expr
+
+
+@dataclass(frozen=True)
+class Derivation(Generic[FactsT, ResultsT]):
+    """A named derivation with its sources, steps and typed, machine-checkable records.
 
     Attributes:
-        name: short identifier, used by ``vaeproofs derive NAME``.
+        name: the catalog name, used by ``vaeproofs derive NAME`` and
+            ``derivations/NAME.py`` (hyphens there, underscores in file names).
         title: one-line human title.
         sources: citations of the formulas reproduced (paper, section, equation).
         steps: the derivation, in order.
-        results: named sympy results that tests and claims check (e.g. a
-            difference that must simplify to 0, a critical point, a rate).
-        facts: named plain-Python facts computed from the results (bools, floats),
-            for the claims layer.
+        results: the sympy results that tests and facts are computed from.
+        facts: what the results mean (bools, sympy values), for the claims layer.
     """
 
     name: str
     title: str
-    sources: list[str] = field(default_factory=list)
-    steps: list[Step] = field(default_factory=list)
-    results: dict[str, Any] = field(default_factory=dict)
-    facts: dict[str, Any] = field(default_factory=dict)
+    sources: tuple[str, ...]
+    steps: tuple[Step, ...]
+    results: ResultsT
+    facts: FactsT
 
-    def step(self, text: str, expr: sp.Basic | None = None) -> sp.Basic | None:
-        """Append a step and return its expression (so calls can be chained)."""
-        self.steps.append(Step(text, expr))
-        return expr
+    def fact_lines(self) -> list[str]:
+        """``name = value`` per fact, in field order (for terminals and scripts)."""
+        return [f"{name} = {json_value(value)}" for name, value in self.facts.items()]
+
+    def to_json(self) -> dict[str, Any]:
+        """The derivation's name, title, sources, facts and results as JSON-ready data."""
+        return {"name": self.name, "title": self.title, "sources": list(self.sources),
+                "facts": self.facts.to_json(), "results": self.results.to_json()}
 
     def to_text(self) -> str:
         """Render for a terminal with sympy's pretty printer (unicode)."""

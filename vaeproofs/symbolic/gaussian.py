@@ -9,7 +9,7 @@ Two one-dimensional quantities are derived here by integrating over the real lin
   linear-Gaussian decoder.
 
 Each is then compared with its textbook form (Kingma & Welling 2013, arXiv 1312.6114,
-appendix B; THEORY.md section 3) and the difference is simplified to 0.
+appendix B; docs/theory.md section 3) and the difference is simplified to 0.
 
 Conventions: natural logarithms; ``s2`` and ``sigma2`` are VARIANCES (not standard
 deviations) and must be > 0; ``m``, ``x``, ``w``, ``b`` are real.  All quantities are
@@ -23,15 +23,19 @@ The integrations run once, on generic symbols, and are cached
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import sympy as sp
 
 from vaeproofs.errors import InvalidArgumentError
-from vaeproofs.symbolic.derivation import Derivation
-from vaeproofs.symbolic.sources import KINGMA_WELLING_KL
+from vaeproofs.symbolic.derivation import Derivation, Record, StepLog
+from vaeproofs.symbolic.sources import KINGMA_WELLING_KL, theory
 
 __all__ = [
+    "ExpectedLogDensityResults",
+    "KlResults",
+    "TextbookFacts",
     "derive_expected_log_density",
     "derive_kl",
     "expected_gaussian_log_density",
@@ -41,7 +45,33 @@ __all__ = [
     "normal_log_density",
 ]
 
-THEORY_S3 = "vaeproofs THEORY.md section 3 (closed forms, standard)"
+CLOSED_FORMS_SOURCE = theory("section 3 (closed forms)")
+
+
+@dataclass(frozen=True)
+class TextbookFacts(Record):
+    """Facts of a derivation checked against its textbook form."""
+
+    #: the derived expression minus the textbook form simplifies to exactly 0
+    matches_textbook: bool
+
+
+@dataclass(frozen=True)
+class KlResults(Record):
+    """Results of :func:`derive_kl` (sympy, in m and s2)."""
+
+    kl: sp.Expr
+    textbook: sp.Expr
+    difference_to_textbook: sp.Expr
+
+
+@dataclass(frozen=True)
+class ExpectedLogDensityResults(Record):
+    """Results of :func:`derive_expected_log_density` (sympy)."""
+
+    expected_log_density: sp.Expr
+    textbook: sp.Expr
+    difference_to_textbook: sp.Expr
 
 # Generic symbols on which the cached derivations run.
 _Z = sp.Symbol("z", real=True)
@@ -117,14 +147,14 @@ def expected_gaussian_log_density(x: sp.Expr, w: sp.Expr, b: sp.Expr, sigma2: sp
     Natural log; ``sigma2`` (decoder) and ``s2`` (encoder) are variances > 0.  Derived
     by Gaussian integration (cached); equals
     -log(2 pi sigma2)/2 - ((x - w m - b)^2 + w^2 s2) / (2 sigma2)
-    (THEORY.md section 3 with D = k = 1), which :func:`derive_expected_log_density`
+    (docs/theory.md section 3 with D = k = 1), which :func:`derive_expected_log_density`
     checks.
     """
     return _expected_log_density_generic().subs(
         {_X: x, _W: w, _B: b, _SIGMA2: sigma2, _M: m, _S2: s2}, simultaneous=True)
 
 
-def derive_kl() -> Derivation:
+def derive_kl() -> Derivation[TextbookFacts, KlResults]:
     """Derive KL(N(m, s2) || N(0, 1)) by integration and check the textbook form.
 
     results:
@@ -134,64 +164,62 @@ def derive_kl() -> Derivation:
     facts:
         ``matches_textbook``: the difference simplified to exactly 0.
     """
-    d = Derivation(
-        name="gaussian-kl",
-        title="KL(N(m, s²) ‖ N(0, 1)) by integration over the real line",
-        sources=[KINGMA_WELLING_KL, THEORY_S3],
-    )
+    step = StepLog()
     z, m, s2 = _Z, _M, _S2
-    d.step("Encoder density q(z) = N(z | m, s²), with s² > 0 a variance.",
-           sp.Eq(sp.Symbol("q(z)"), _normal_density(z, m, s2)))
+    step("Encoder density q(z) = N(z | m, s²), with s² > 0 a variance.",
+         sp.Eq(sp.Symbol("q(z)"), _normal_density(z, m, s2)))
     log_ratio = normal_log_density(z, m, s2) - normal_log_density(z, 0, 1)
-    d.step("The log-ratio log q(z) − log p(z) against the prior p(z) = N(0, 1):",
-           sp.Eq(sp.Symbol("log q(z) - log p(z)"), sp.expand(log_ratio)))
+    step("The log-ratio log q(z) − log p(z) against the prior p(z) = N(0, 1):",
+         sp.Eq(sp.Symbol("log q(z) - log p(z)"), sp.expand(log_ratio)))
     kl = _kl_generic()
-    d.step("Integrate q(z)(log q(z) − log p(z)) over z ∈ ℝ (sympy integrate):",
-           sp.Eq(sp.Symbol("KL"), kl))
+    step("Integrate q(z)(log q(z) − log p(z)) over z ∈ ℝ (sympy integrate):",
+         sp.Eq(sp.Symbol("KL"), kl))
     textbook = (m**2 + s2 - 1 - sp.log(s2)) / 2
     diff = sp.simplify(kl - textbook)
-    d.step("Textbook form (Kingma & Welling 2013, appendix B), one coordinate:",
-           sp.Eq(sp.Symbol("KL_textbook"), textbook))
-    d.step("Difference derived − textbook, simplified:",
-           sp.Eq(sp.Symbol("KL - KL_textbook"), diff))
-    d.step("For a diagonal Gaussian the KL is the sum of these terms over coordinates, "
-           "since both densities factorise.")
-    d.results.update(kl=kl, textbook=textbook, difference_to_textbook=diff)
-    d.facts["matches_textbook"] = bool(diff == 0)
-    return d
+    step("Textbook form (Kingma & Welling 2013, appendix B), one coordinate:",
+         sp.Eq(sp.Symbol("KL_textbook"), textbook))
+    step("Difference derived − textbook, simplified:",
+         sp.Eq(sp.Symbol("KL - KL_textbook"), diff))
+    step("For a diagonal Gaussian the KL is the sum of these terms over coordinates, "
+         "since both densities factorise.")
+    return Derivation(
+        name="gaussian-kl",
+        title="KL(N(m, s²) ‖ N(0, 1)) by integration over the real line",
+        sources=(KINGMA_WELLING_KL, CLOSED_FORMS_SOURCE), steps=tuple(step.steps),
+        results=KlResults(kl=kl, textbook=textbook, difference_to_textbook=diff),
+        facts=TextbookFacts(matches_textbook=bool(diff == 0)))
 
 
-def derive_expected_log_density() -> Derivation:
+def derive_expected_log_density() -> Derivation[TextbookFacts, ExpectedLogDensityResults]:
     """Derive E_{z~N(m, s2)}[log N(x | w z + b, sigma2)] and check the textbook form.
 
     results:
         ``expected_log_density``: the derived expectation (sympy);
         ``textbook``: -log(2 pi sigma2)/2 - ((x - w m - b)^2 + w^2 s2)/(2 sigma2)
-        (THEORY.md section 3, D = k = 1);
+        (docs/theory.md section 3, D = k = 1);
         ``difference_to_textbook``: simplified difference (0 when they agree).
     facts:
         ``matches_textbook``: the difference simplified to exactly 0.
     """
-    d = Derivation(
-        name="gaussian-expected-loglik",
-        title="E_q[log N(x | w z + b, σ²)] for q = N(m, s²)",
-        sources=[KINGMA_WELLING_KL, THEORY_S3],
-    )
+    step = StepLog()
     x, w, b, sigma2, m, s2 = _X, _W, _B, _SIGMA2, _M, _S2
     log_lik = normal_log_density(x, w * _Z + b, sigma2)
-    d.step("Decoder log-density of one coordinate, natural log, σ² > 0 a variance:",
-           sp.Eq(sp.Symbol("log p(x|z)"), log_lik))
+    step("Decoder log-density of one coordinate, natural log, σ² > 0 a variance:",
+         sp.Eq(sp.Symbol("log p(x|z)"), log_lik))
     value = _expected_log_density_generic()
-    d.step("Integrate against q(z) = N(z | m, s²) over z ∈ ℝ (sympy integrate):",
-           sp.Eq(sp.Symbol("E_q[log p(x|z)]"), value))
+    step("Integrate against q(z) = N(z | m, s²) over z ∈ ℝ (sympy integrate):",
+         sp.Eq(sp.Symbol("E_q[log p(x|z)]"), value))
     textbook = -sp.log(2 * sp.pi * sigma2) / 2 - ((x - w * m - b) ** 2 + w**2 * s2) / (2 * sigma2)
     diff = sp.simplify(sp.expand_log(value - textbook, force=True))
-    d.step("Textbook form: squared reconstruction error at the mean plus the spread "
-           "w² s² that the encoder variance contributes:",
-           sp.Eq(sp.Symbol("E_textbook"), textbook))
-    d.step("Difference derived − textbook, simplified:",
-           sp.Eq(sp.Symbol("E - E_textbook"), diff))
-    d.results.update(expected_log_density=value, textbook=textbook,
-                     difference_to_textbook=diff)
-    d.facts["matches_textbook"] = bool(diff == 0)
-    return d
+    step("Textbook form: squared reconstruction error at the mean plus the spread "
+         "w² s² that the encoder variance contributes:",
+         sp.Eq(sp.Symbol("E_textbook"), textbook))
+    step("Difference derived − textbook, simplified:",
+         sp.Eq(sp.Symbol("E - E_textbook"), diff))
+    return Derivation(
+        name="gaussian-expected-loglik",
+        title="E_q[log N(x | w z + b, σ²)] for q = N(m, s²)",
+        sources=(KINGMA_WELLING_KL, CLOSED_FORMS_SOURCE), steps=tuple(step.steps),
+        results=ExpectedLogDensityResults(expected_log_density=value, textbook=textbook,
+                                          difference_to_textbook=diff),
+        facts=TextbookFacts(matches_textbook=bool(diff == 0)))

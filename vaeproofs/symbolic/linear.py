@@ -1,6 +1,9 @@
 """The linear-Gaussian VAE in closed form: ELBO, exact marginal, exact posterior, gap.
 
-Model (THEORY.md section 3): prior p(z) = N(0, I_k), decoder
+This module holds the building blocks; the derivation "linear-elbo" that proves the
+identities at the sizes :data:`PROVED_SIZES` is :mod:`vaeproofs.symbolic.linear_elbo`.
+
+Model (docs/theory.md section 3): prior p(z) = N(0, I_k), decoder
 p(x | z) = N(W z + b, sigma^2 I_D), encoder q(z | x) = N(m, S) with a full (or
 diagonal) covariance S.  Conventions: natural logarithms; ``sigma2`` / sigma^2 and
 S are (co)variances, not standard deviations; every quantity is for ONE data point
@@ -45,21 +48,17 @@ References:
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sympy as sp
 
 from vaeproofs.errors import InvalidArgumentError
-from vaeproofs.symbolic.derivation import Derivation
-from vaeproofs.symbolic.gaussian import expected_gaussian_log_density, kl_diagonal_standard
+from vaeproofs.symbolic.gaussian import expected_gaussian_log_density
 
 __all__ = [
     "PROVED_SIZES",
     "LinearGaussianSymbols",
     "cancel_logs",
-    "derive_linear_elbo",
     "expected_log_likelihood",
     "gaussian_kl",
     "gaussian_log_density",
@@ -97,6 +96,7 @@ def qr_reduced(W: sp.Matrix) -> sp.Matrix:
             out[i, j] = 0
     return out
 
+#: the sources the "linear-elbo" derivation cites
 SOURCES = [
     "Kingma & Welling, 'Auto-Encoding Variational Bayes', arXiv 1312.6114 (2013), appendix B",
     "Tipping & Bishop, 'Probabilistic principal component analysis', JRSS-B 61(3) (1999), "
@@ -104,7 +104,7 @@ SOURCES = [
     "Bishop, 'Pattern Recognition and Machine Learning' (2006), eqs. 2.113-2.117 "
     "(linear-Gaussian marginal and conditional)",
     "Lucas, Tucker, Grosse & Norouzi, 'Don't blame the ELBO!', NeurIPS 2019, section 4",
-    "vaeproofs THEORY.md section 3",
+    "vaeproofs docs/theory.md, section 3",
 ]
 
 
@@ -313,7 +313,7 @@ def linear_elbo(x: sp.Matrix, W: sp.Matrix, b: sp.Matrix, sigma2: sp.Expr,
 
 def linear_elbo_textbook(x: sp.Matrix, W: sp.Matrix, b: sp.Matrix, sigma2: sp.Expr,
                          m: sp.Matrix, S: sp.Matrix) -> sp.Expr:
-    """The ELBO as printed in THEORY.md section 3 (typed in, used only as a reference):
+    """The ELBO as printed in docs/theory.md section 3 (typed in, used only as a reference):
 
     -D/2 log(2 pi sigma^2) - (||x - W m - b||^2 + tr(W S W^T)) / (2 sigma^2)
     - 1/2 (tr S + m^T m - k - log det S).
@@ -434,156 +434,3 @@ def posterior_formula(x: sp.Matrix, W: sp.Matrix, b: sp.Matrix, sigma2: sp.Expr
     k = W.shape[1]
     M_inv = _inverse(W.T * W + sigma2 * sp.eye(k))
     return (M_inv * W.T * (x - b)).applyfunc(sp.cancel), (sigma2 * M_inv).applyfunc(sp.cancel)
-
-
-# ------------------------------------------------------------------------ derivation
-
-def _all_zero(exprs: Sequence[sp.Expr]) -> bool:
-    return all(sp.cancel(sp.together(e)) == 0 for e in exprs)
-
-
-@functools.lru_cache(maxsize=4)
-def _prove_size(D: int, k: int) -> dict[str, sp.Basic | bool]:
-    """Run every check at size (D, k) with all-symbol matrices; return the residuals."""
-    sym = linear_gaussian_symbols(D, k)
-    x, W, b, s2, m, S = sym.x, sym.W, sym.b, sym.sigma2, sym.m, sym.S
-    out: dict[str, sp.Basic | bool] = {}
-    elbo = linear_elbo(x, W, b, s2, m, S)
-    out["elbo"] = elbo
-    out["elbo_minus_textbook"] = cancel_logs(elbo - linear_elbo_textbook(x, W, b, s2, m, S))
-    out["elbo_minus_matrix_form"] = cancel_logs(elbo - _matrix_form_at(sym))
-    diag = linear_gaussian_symbols(D, k, diagonal_S=True)
-    kl_diag = gaussian_kl(diag.m, diag.S, sp.zeros(k, 1), sp.eye(k))
-    out["kl_minus_diagonal_kl"] = cancel_logs(
-        kl_diag - kl_diagonal_standard(list(diag.m), [diag.S[j, j] for j in range(k)]))
-
-    bayes = posterior_by_bayes(x, W, b, s2)
-    mean_f, cov_f = posterior_formula(x, W, b, s2)
-    out["completing_square_residual"] = bayes.quadratic_residual
-    out["posterior_matches_formula"] = (
-        _all_zero(list(bayes.mean - mean_f)) and _all_zero(list(bayes.cov - cov_f)))
-
-    # From here on W may be replaced by its QR-reduced form (see module docstring).
-    if (D, k) in QR_REDUCED_SIZES:
-        W = qr_reduced(W)
-        bayes = posterior_by_bayes(x, W, b, s2)
-        elbo = linear_elbo(x, W, b, s2, m, S)
-    log_px = log_marginal(x, W, b, s2)
-    out["log_marginal"] = log_px
-    out["evidence_minus_marginal"] = cancel_logs(bayes.log_evidence - log_px)
-
-    kl_post = gaussian_kl(m, S, bayes.mean, precision=bayes.precision)
-    out["gap_minus_kl"] = cancel_logs(log_px - elbo - kl_post)
-    at_post = {**{m[j]: bayes.mean[j] for j in range(k)},
-               **{S[i, j]: bayes.cov[i, j] for i in range(k) for j in range(i, k)}}
-    out["gap_at_posterior"] = cancel_logs((log_px - elbo).xreplace(at_post))
-
-    # Uniqueness: the gap KL(q || posterior) is convex in (m, S) (a positive definite
-    # quadratic in m plus tr(A S)/2 - log det(S)/2, strictly convex on SPD S), so a
-    # stationary point is the unique minimiser.  Solve the stationarity equations with
-    # generic posterior parameters (mu, P = posterior precision) to find it.
-    mu = sp.Matrix(k, 1, lambda j, _: sp.Symbol(f"mu_{j + 1}", real=True))
-    P = sp.Matrix(k, k, lambda i, j: sp.Symbol(f"p_{min(i, j) + 1}{max(i, j) + 1}",
-                                               positive=(i == j), real=True))
-    gap = gaussian_kl(m, S, mu, precision=P)
-    unknowns = [*list(m), *[S[i, j] for i in range(k) for j in range(i, k)]]
-    grad = [sp.cancel(sp.together(sp.diff(gap, u))) for u in unknowns]
-    numerators = [sp.fraction(g)[0] for g in grad]
-    solutions = sp.solve(numerators, unknowns, dict=True)
-    P_inv = _inverse(P).applyfunc(sp.cancel)
-    want = {**{m[j]: mu[j] for j in range(k)},
-            **{S[i, j]: P_inv[i, j] for i in range(k) for j in range(i, k)}}
-    # Discard spurious roots of the numerators where S is singular (det S = 0).
-    admissible = [sol for sol in solutions
-                  if sp.cancel(S.det().xreplace(sol)) != 0]
-    out["stationary_points"] = admissible
-    out["unique_stationary_point_is_posterior"] = len(admissible) == 1 and all(
-        sp.cancel(admissible[0][u] - want[u]) == 0 for u in unknowns)
-    return out
-
-
-def derive_linear_elbo() -> Derivation:
-    """Closed-form linear-Gaussian ELBO, exact marginal and posterior, and the gap = KL.
-
-    Proved with every parameter a symbol at the sizes in :data:`PROVED_SIZES`
-    ((D, k) = (2, 1) and (3, 2), S a full symmetric matrix).
-
-    results (per size, keys suffixed ``_D{D}k{k}``, e.g. ``gap_minus_kl_D3k2``):
-        ``elbo_minus_textbook``: ELBO built from the 1-D pieces minus THEORY.md's form;
-        ``elbo_minus_matrix_form``: minus the MatrixSymbol form at that size;
-        ``kl_minus_diagonal_kl``: moment KL minus gaussian.py's diagonal KL (diagonal S);
-        ``completing_square_residual``: f(z) minus its completed-square quadratic;
-        ``evidence_minus_marginal``: Bayes normaliser minus log N(x | b, W W^T + sigma^2 I);
-        ``gap_minus_kl``: log p(x) - ELBO - KL(q || p(z | x));
-        ``gap_at_posterior``: log p(x) - ELBO with q = the exact posterior;
-        ``stationary_points``: admissible stationary points of KL(q || N(mu, P^{-1})).
-      Each residual is 0 when the identity holds.  Also ``matrix_form``: the general
-      ELBO with MatrixSymbols, and ``elbo_D2k1``: the (2, 1) ELBO.
-    facts (bools, all sizes together):
-        ``elbo_matches_textbook``, ``kl_matches_diagonal``, ``marginal_matches_bayes``,
-        ``posterior_matches_formula``, ``gap_equals_kl``, ``gap_zero_at_posterior``,
-        ``gap_zero_only_at_posterior`` (unique stationary point = posterior, convexity),
-        and ``proved_sizes`` (list of (D, k)).
-    """
-    d = Derivation(
-        name="linear-elbo",
-        title="Linear-Gaussian VAE: closed-form ELBO, exact posterior, and log p(x) − ELBO = KL",
-        sources=list(SOURCES),
-    )
-    matrix_form, _ = linear_elbo_matrix_form()
-    d.step("Model: p(z) = N(0, I_k), p(x|z) = N(Wz + b, σ² I_D), q(z|x) = N(m, S); "
-           "natural log, σ² > 0 and S ≻ 0 are (co)variances, one data point.")
-    d.step("Per coordinate, x_i sees u_i = (Wz)_i ~ N((Wm)_i, (W S Wᵀ)_ii) under q, so "
-           "E_q[log p(x|z)] is a sum of the 1-D expected log-densities of gaussian.py; "
-           "the KL follows from E[(z − c)(z − c)ᵀ] = S + (m − c)(m − c)ᵀ. "
-           "Assembled for symbolic sizes D, k:",
-           sp.Eq(sp.Symbol("ELBO"), matrix_form))
-    facts: dict[str, bool] = {}
-
-    def conj(key: str, value: bool) -> None:
-        facts[key] = facts.get(key, True) and bool(value)
-
-    for D, k in PROVED_SIZES:
-        res = _prove_size(D, k)
-        tag = f"_D{D}k{k}"
-        for key in ("elbo_minus_textbook", "elbo_minus_matrix_form", "kl_minus_diagonal_kl",
-                    "completing_square_residual", "evidence_minus_marginal", "gap_minus_kl",
-                    "gap_at_posterior", "stationary_points"):
-            d.results[key + tag] = res[key]
-        conj("elbo_matches_textbook", res["elbo_minus_textbook"] == 0
-             and res["elbo_minus_matrix_form"] == 0)
-        conj("kl_matches_diagonal", res["kl_minus_diagonal_kl"] == 0)
-        conj("marginal_matches_bayes", res["completing_square_residual"] == 0
-             and res["evidence_minus_marginal"] == 0)
-        conj("posterior_matches_formula", bool(res["posterior_matches_formula"]))
-        conj("gap_equals_kl", res["gap_minus_kl"] == 0)
-        conj("gap_zero_at_posterior", res["gap_at_posterior"] == 0)
-        conj("gap_zero_only_at_posterior", bool(res["unique_stationary_point_is_posterior"]))
-        d.step(f"Size D = {D}, k = {k}, every entry of x, W, b, m, S and σ² a symbol. "
-               "ELBO from the pieces minus the textbook form (THEORY.md §3), and minus the "
-               "matrix form above:",
-               sp.Tuple(res["elbo_minus_textbook"], res["elbo_minus_matrix_form"]))
-        d.step("Diagonal S: moment KL minus Σ_j KL(N(m_j, s_jj) ‖ N(0, 1)) from gaussian.py:",
-               res["kl_minus_diagonal_kl"])
-        d.step("Bayes: log p(x|z) + log p(z) = f(0) + hᵀz − zᵀAz/2 exactly (residual), "
-               "so p(z|x) = N(A⁻¹h, A⁻¹); compared with N(M⁻¹Wᵀ(x − b), σ²M⁻¹), "
-               "M = WᵀW + σ²I: " + ("identical" if res["posterior_matches_formula"]
-                                    else "DIFFERENT"),
-               res["completing_square_residual"])
-        d.step("log p(x) from the completed square minus log N(x | b, WWᵀ + σ²I):",
-               res["evidence_minus_marginal"])
-        d.step("log p(x) − ELBO − KL(q ‖ p(z|x)), simplified:",
-               sp.Eq(sp.Symbol("gap - KL"), res["gap_minus_kl"]))
-        d.step("log p(x) − ELBO with m, S set to the exact posterior:",
-               sp.Eq(sp.Symbol("gap at posterior"), res["gap_at_posterior"]))
-        d.step("Stationary points of KL(q ‖ N(μ, P⁻¹)) in (m, S); the KL is convex in (m, S), "
-               "so the single stationary point, q = posterior, is the only zero of the gap:",
-               sp.Tuple(*[sp.Tuple(*[sp.Eq(u, v) for u, v in sol.items()])
-                          for sol in res["stationary_points"]]))
-    sym = linear_gaussian_symbols(2, 1)
-    d.results["matrix_form"] = matrix_form
-    d.results["elbo_D2k1"] = _prove_size(2, 1)["elbo"]
-    d.results["log_marginal_D2k1"] = log_marginal(sym.x, sym.W, sym.b, sym.sigma2)
-    d.facts.update(facts)
-    d.facts["proved_sizes"] = [list(s) for s in PROVED_SIZES]
-    return d

@@ -1,6 +1,6 @@
 """Probabilistic PCA: the maximum-likelihood solution, its value, and degenerate data.
 
-Model (Tipping & Bishop 1999, JRSS-B 61(3), section 3; THEORY.md section 3): the
+Model (Tipping & Bishop 1999, JRSS-B 61(3), section 3; docs/theory.md section 3): the
 linear-Gaussian model x ~ N(b, C), C = W W^T + sigma^2 I, fitted to n points with
 mean xbar and 1/n sample covariance with eigenvalues l_1 >= ... >= l_D.
 Conventions: natural log; sigma^2 is a VARIANCE (> 0); log-likelihoods and ELBOs
@@ -26,7 +26,8 @@ Derived:
   W and in sigma^2 vanishes there; and the linear VAE with q = the exact posterior has
   total ELBO = L_max (tight), as Lucas, Tucker, Grosse & Norouzi (NeurIPS 2019,
   section 4) state;
-- degenerate data (rank r <= k, so l_{r+1} = ... = l_D = 0): along W = the top-r
+- degenerate data (rank r <= k, so l_{r+1} = ... = l_D = 0), in the derivation
+  "ppca-degenerate" (:mod:`vaeproofs.symbolic.ppca_degenerate`): along W = the top-r
   directions and sigma^2 -> 0 the total log-likelihood is
   -(n (D - r) / 2) log sigma^2 + O(1) -> +infinity (sympy ``limit``).
 
@@ -42,22 +43,24 @@ References:
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import sympy as sp
 
-from vaeproofs.symbolic.derivation import Derivation
+from vaeproofs.symbolic.derivation import Derivation, Record, StepLog
 from vaeproofs.symbolic.linear import (
     cancel_logs,
     linear_elbo,
     log_marginal,
     posterior_formula,
 )
-from vaeproofs.symbolic.sources import DAI_WIPF, LUCAS, TIPPING_BISHOP
+from vaeproofs.symbolic.sources import LUCAS, TIPPING_BISHOP, theory
 
 __all__ = [
     "CONCRETE_SIZES",
-    "DEGENERATE_CASES",
-    "derive_degenerate",
+    "PpcaFacts",
+    "PpcaResults",
+    "PpcaSizeResults",
     "derive_ppca",
     "lmax_formula",
     "ml_parameters",
@@ -73,9 +76,9 @@ CONCRETE_SIZES: tuple[tuple[int, int], ...] = ((2, 1), (3, 1), (3, 2))
 
 #: (D, k, r) of the explicit degenerate checks (rank r <= k).
 DEGENERATE_CASES: tuple[tuple[int, int, int], ...] = ((2, 1, 1), (3, 1, 1), (3, 2, 1),
-                                                      (3, 2, 2))
+                                                  (3, 2, 2))
 
-THEORY_S3 = "vaeproofs THEORY.md section 3"
+CLOSED_FORMS_SOURCE = theory("section 3")
 
 N = sp.Symbol("n", positive=True, integer=True)
 SIGMA2 = sp.Symbol("sigma^2", positive=True)
@@ -86,7 +89,7 @@ def _eigenvalues(D: int) -> list[sp.Symbol]:
 
 
 def sum_over_data(per_point: sp.Expr, r: sp.Matrix, Lambda: sp.Matrix, n: sp.Expr = N
-                  ) -> sp.Expr:
+              ) -> sp.Expr:
     """Sum a per-point expression, quadratic in r = x - xbar, over n data points.
 
     Uses sum_i 1 = n, sum_i r_i = 0, sum_i r_i r_i^T = n Lambda (the 1/n sample
@@ -101,9 +104,9 @@ def sum_over_data(per_point: sp.Expr, r: sp.Matrix, Lambda: sp.Matrix, n: sp.Exp
     for monom, coeff in poly.terms():
         idx = [i for i, e in enumerate(monom) for _ in range(e)]
         if len(idx) == 0:
-            total += n * coeff
+          total += n * coeff
         elif len(idx) == 2:
-            total += n * coeff * Lambda[idx[0], idx[1]]
+          total += n * coeff * Lambda[idx[0], idx[1]]
         # degree 1: sum_i r_i = 0
     return total
 
@@ -130,7 +133,7 @@ def total_loglik(W: sp.Matrix, sigma2: sp.Expr, Lambda: sp.Matrix, n: sp.Expr = 
 
 
 def total_elbo_at_posterior(W: sp.Matrix, sigma2: sp.Expr, Lambda: sp.Matrix,
-                            n: sp.Expr = N) -> sp.Expr:
+                        n: sp.Expr = N) -> sp.Expr:
     """sum_i ELBO(x_i) of the linear VAE with q(z | x_i) = the exact posterior.
 
     The encoder mean M^{-1} W^T (x - b) is linear in x (an amortised linear encoder),
@@ -166,7 +169,7 @@ def lmax_formula(eigenvalues: list[sp.Expr], k: int, n: sp.Expr = N) -> sp.Expr:
     D = len(eigenvalues)
     _, s2 = ml_parameters(eigenvalues, k)
     return -n / 2 * (D * sp.log(2 * sp.pi) + sp.Add(*[sp.log(lj) for lj in eigenvalues[:k]])
-                     + (D - k) * sp.log(s2) + D)
+                 + (D - k) * sp.log(s2) + D)
 
 
 @functools.lru_cache(maxsize=8)
@@ -188,66 +191,89 @@ def _check_size(D: int, k: int) -> dict[str, object]:
     return out
 
 
-def derive_ppca() -> Derivation:
+@dataclass(frozen=True)
+class PpcaSizeResults(Record):
+    """Checks at one concrete size (D, k), every eigenvalue a symbol."""
+
+    D: int
+    k: int
+    lmax_difference: sp.Expr               #: log-likelihood of W_ML, sigma^2_ML minus L_max
+    gradient_at_ml: tuple[sp.Expr, ...]    #: all 0 when stationary
+    elbo_minus_lmax: sp.Expr               #: total ELBO, q = posterior, at the ML solution
+
+
+@dataclass(frozen=True)
+class PpcaResults(Record):
+    """Results of :func:`derive_ppca` (sympy; symbolic D, k, n, S_k, T)."""
+
+    profiled: sp.Expr                          #: the profiled total log-likelihood
+    sigma2_stationary: sp.Expr                 #: T / (D - k)
+    second_derivative_at_stationary: sp.Expr   #: negative: a maximum
+    lmax_general: sp.Expr                      #: the profiled value there
+    lmax_general_difference: sp.Expr           #: minus Tipping & Bishop's L_max (0)
+    sizes: tuple[PpcaSizeResults, ...]
+
+    def size(self, D: int, k: int) -> PpcaSizeResults:
+        """The checks at size (D, k) (``KeyError`` if it was not run)."""
+        for r in self.sizes:
+          if (r.D, r.k) == (D, k):
+              return r
+        raise KeyError((D, k))
+
+
+@dataclass(frozen=True)
+class PpcaFacts(Record):
+    """Facts of :func:`derive_ppca` (all sizes and the general case together)."""
+
+    ml_solution_stationary: bool
+    lmax_matches_tipping_bishop: bool
+    vae_attains_lmax: bool
+    elbo_tight_at_optimum: bool
+    concrete_sizes: tuple[tuple[int, int], ...]
+
+
+def derive_ppca() -> Derivation[PpcaFacts, PpcaResults]:
     """pPCA maximum likelihood and the linear VAE that attains it with a tight ELBO.
 
-    results:
-        ``profiled``: the profiled total log-likelihood (symbolic D, k, n; S_k, T);
-        ``sigma2_stationary``: its stationary sigma^2 = T / (D - k);
-        ``second_derivative_at_stationary``: d^2/d(sigma^2)^2 there (negative: a maximum);
-        ``lmax_general``: the profiled value at that sigma^2;
-        ``lmax_general_difference``: minus Tipping & Bishop's L_max (0 when equal);
-        per concrete size (suffix ``_D{D}k{k}``): ``lmax_difference`` (log-likelihood of
-        W_ML, sigma^2_ML minus L_max), ``gradient_at_ml`` (list, all 0 when stationary),
-        ``elbo_minus_lmax`` (total ELBO with q = posterior at the ML solution minus L_max).
-    facts:
-        ``ml_solution_stationary``, ``lmax_matches_tipping_bishop``, ``vae_attains_lmax``,
-        ``elbo_tight_at_optimum`` (bools, all sizes and the general case), and
-        ``concrete_sizes``.
+    Results and facts: :class:`PpcaResults`, :class:`PpcaFacts`.
     """
-    d = Derivation(
-        name="ppca",
-        title="Probabilistic PCA: maximum likelihood, L_max, and the linear VAE that attains it",
-        sources=[TIPPING_BISHOP, LUCAS, THEORY_S3],
-    )
+    step = StepLog()
     D, k = sp.symbols("D k", positive=True, integer=True)
-    d.step("Model x ~ N(b, C), C = WWᵀ + σ²I, on n points with mean x̄ and 1/n sample covariance "
-           "of eigenvalues l₁ ≥ … ≥ l_D; b_ML = x̄. A per-point quadratic in r = x − x̄ sums "
-           "to n·(constant) + n·tr(coefficient · Λ); rotating to the eigenbasis, Λ = diag(l).")
+    step("Model x ~ N(b, C), C = WWᵀ + σ²I, on n points with mean x̄ and 1/n sample covariance "
+         "of eigenvalues l₁ ≥ … ≥ l_D; b_ML = x̄. A per-point quadratic in r = x − x̄ sums "
+         "to n·(constant) + n·tr(coefficient · Λ); rotating to the eigenbasis, Λ = diag(l).")
     L = profiled_loglik(D, k, N, SIGMA2)
-    d.step("Fitting the top-k directions (c_j = l_j, the stationary point of log c + l/c) "
-           "leaves the profiled total log-likelihood, S_k = Σ_{j≤k} log l_j, "
-           "T = Σ_{j>k} l_j:", sp.Eq(sp.Symbol("L(σ²)"), L))
+    step("Fitting the top-k directions (c_j = l_j, the stationary point of log c + l/c) "
+         "leaves the profiled total log-likelihood, S_k = Σ_{j≤k} log l_j, "
+         "T = Σ_{j>k} l_j:", sp.Eq(sp.Symbol("L(σ²)"), L))
     dL = sp.diff(L, SIGMA2)
     sols = sp.solve(sp.Eq(dL, 0), SIGMA2)
     s2_star = sols[0] if len(sols) == 1 else None
     T = sp.Symbol("T", positive=True)
     S_k = sp.Symbol("S_k", positive=True)
-    d.step("Stationarity dL/dσ² = 0 has the single solution (the mean of the D − k smallest "
-           "eigenvalues):", sp.Eq(SIGMA2, s2_star if s2_star is not None else sp.nan))
+    step("Stationarity dL/dσ² = 0 has the single solution (the mean of the D − k smallest "
+         "eigenvalues):", sp.Eq(SIGMA2, s2_star if s2_star is not None else sp.nan))
     second = sp.simplify(sp.diff(L, SIGMA2, 2).subs(SIGMA2, s2_star))
-    d.step("Second derivative there (negative for D > k: a maximum):",
-           sp.Eq(sp.Symbol("L''(σ²_ML)"), second))
+    step("Second derivative there (negative for D > k: a maximum):",
+         sp.Eq(sp.Symbol("L''(σ²_ML)"), second))
     lmax_general = sp.expand_log(sp.expand(L.subs(SIGMA2, s2_star)), force=True)
     s2_ml = sp.Symbol("sigma^2_ML", positive=True)
     tb = -N / 2 * (D * sp.log(2 * sp.pi) + S_k + (D - k) * sp.log(s2_ml) + D)
     general_diff = sp.simplify(sp.expand_log(
         sp.expand(lmax_general - tb.subs(s2_ml, T / (D - k))), force=True))
-    d.step("Substituting gives L_max; minus Tipping & Bishop's "
-           "−n/2 [D log 2π + Σ_{j≤k} log l_j + (D − k) log σ²_ML + D]:",
-           sp.Eq(sp.Symbol("L_max - L_TB"), general_diff))
+    step("Substituting gives L_max; minus Tipping & Bishop's "
+         "−n/2 [D log 2π + Σ_{j≤k} log l_j + (D − k) log σ²_ML + D]:",
+         sp.Eq(sp.Symbol("L_max - L_TB"), general_diff))
     second_negative = bool(sp.simplify(second.subs(D, k + sp.Symbol("c", positive=True)) < 0))
     facts = {"ml_solution_stationary": s2_star is not None and second_negative,
              "lmax_matches_tipping_bishop": general_diff == 0,
              "vae_attains_lmax": True, "elbo_tight_at_optimum": True}
-    d.results.update(profiled=L, sigma2_stationary=s2_star,
-                     second_derivative_at_stationary=second, lmax_general=lmax_general,
-                     lmax_general_difference=general_diff)
+    sizes: list[PpcaSizeResults] = []
     for Dc, kc in CONCRETE_SIZES:
         res = _check_size(Dc, kc)
-        tag = f"_D{Dc}k{kc}"
-        for key, value in res.items():
-            d.results[key + tag] = value
+        sizes.append(PpcaSizeResults(D=Dc, k=kc, lmax_difference=res["lmax_difference"],
+                                     gradient_at_ml=tuple(res["gradient_at_ml"]),
+                                     elbo_minus_lmax=res["elbo_minus_lmax"]))
         stationary = all(g == 0 for g in res["gradient_at_ml"])
         facts["ml_solution_stationary"] = facts["ml_solution_stationary"] and stationary
         facts["lmax_matches_tipping_bishop"] = (facts["lmax_matches_tipping_bishop"]
@@ -255,102 +281,20 @@ def derive_ppca() -> Derivation:
         tight = res["elbo_minus_lmax"] == 0
         facts["vae_attains_lmax"] = facts["vae_attains_lmax"] and tight
         facts["elbo_tight_at_optimum"] = facts["elbo_tight_at_optimum"] and tight
-        d.step(f"D = {Dc}, k = {kc}, eigenvalues l₁…l_{Dc} symbols, W_ML and σ²_ML substituted: "
-               "log-likelihood minus L_max; gradient in every W entry and σ² "
-               f"({'all zero' if stationary else 'NOT all zero'}); total ELBO with "
-               "q = exact posterior (linear encoder) minus L_max:",
-               sp.Tuple(res["lmax_difference"], sp.Tuple(*res["gradient_at_ml"]),
-                        res["elbo_minus_lmax"]))
-    d.step("So the linear VAE at the pPCA solution, with q the exact posterior, reaches "
-           "L_max with ELBO = log-likelihood (Lucas et al. 2019).")
-    d.facts.update({key: bool(v) for key, v in facts.items()})
-    d.facts["concrete_sizes"] = [list(s) for s in CONCRETE_SIZES]
-    return d
-
-
-@functools.lru_cache(maxsize=8)
-def _degenerate_case(D: int, k: int, r: int) -> dict[str, object]:
-    ls = _eigenvalues(D)
-    Lambda = sp.diag(*ls[:r], *([0] * (D - r)))
-    W = sp.zeros(D, k)
-    for j in range(r):
-        W[j, j] = sp.sqrt(ls[j] - SIGMA2)
-    L = total_loglik(W, SIGMA2, Lambda)
-    elbo = total_elbo_at_posterior(W, SIGMA2, Lambda)
-    rate = -N * sp.Rational(D - r, 2) * sp.log(SIGMA2)
-    return {
-        "loglik": L,
-        "limit": sp.limit(L, SIGMA2, 0, "+"),
-        "remainder": cancel_logs(L - rate),
-        "elbo_limit": sp.limit(elbo, SIGMA2, 0, "+"),
-        "elbo_minus_loglik": cancel_logs(elbo - L),
-    }
-
-
-def derive_degenerate() -> Derivation:
-    """Rank r <= k data: the pPCA likelihood (and the tight ELBO) has supremum +infinity.
-
-    For r <= k the eigenvalues l_{r+1..D} are 0; fitting the r non-zero directions
-    (c_j = l_j, which needs sigma^2 < l_j) and letting sigma^2 -> 0, the total
-    log-likelihood is -(n (D - r)/2) log sigma^2 + O(1), i.e. a slope of (D - r)/2 per
-    point in log(1/sigma^2) (Dai & Wipf 2019 state the same rate for the ELBO).
-
-    results:
-        ``loglik``: the total log-likelihood along that path (symbolic D, r, n);
-        ``degenerate_rate``: -(n (D - r)/2) log sigma^2, the divergent part;
-        ``remainder``: loglik - rate (free of sigma^2: the O(1) part);
-        ``limit``: sympy.limit of loglik as sigma^2 -> 0+ (oo);
-        ``slope_per_point``: limit of loglik / (n log(1/sigma^2)), (D - r)/2;
-        per explicit case (suffix ``_D{D}k{k}r{r}``): ``limit``, ``remainder``,
-        ``elbo_limit``, ``elbo_minus_loglik`` computed from the explicit matrices.
-    facts:
-        ``degenerate_sup_infinite``: the limit is +oo (general and every explicit case);
-        ``rate_exact``: the remainder is free of sigma^2 in every case;
-        ``elbo_also_unbounded``: with q = exact posterior the ELBO equals the
-        log-likelihood and tends to +oo too.
-    """
-    d = Derivation(
-        name="ppca-degenerate",
-        title="Degenerate data (rank r ≤ k): the linear-Gaussian likelihood is unbounded",
-        sources=[TIPPING_BISHOP, DAI_WIPF, LUCAS, THEORY_S3],
-    )
-    D, r = sp.symbols("D r", positive=True, integer=True)
-    c = sp.Symbol("c", positive=True, integer=True)  # c = D - r >= 1
-    S_r = sp.Symbol("S_r", real=True)  # sum_{j<=r} log l_j
-    d.step("Rank r ≤ k: l_{r+1} = … = l_D = 0. Fit the r non-zero directions (c_j = l_j, "
-           "possible while σ² < l_j) and leave the other D − r at c_j = σ²; each contributes "
-           "log σ² + 0/σ² to −2/n · L.")
-    L = -N / 2 * (D * sp.log(2 * sp.pi) + S_r + r + (D - r) * sp.log(SIGMA2))
-    d.step("Total log-likelihood along this path (S_r = Σ_{j≤r} log l_j):",
-           sp.Eq(sp.Symbol("L(σ²)"), L))
-    Lc = L.subs(D, r + c)
-    limit = sp.limit(Lc, SIGMA2, 0, "+")
-    d.step("Limit as σ² → 0⁺ (sympy.limit, D − r ≥ 1):", sp.Eq(sp.Symbol("lim L"), limit))
-    rate = -N * (D - r) / 2 * sp.log(SIGMA2)
-    remainder = sp.simplify(sp.expand(L - rate))
-    slope = sp.limit(Lc / (N * sp.log(1 / SIGMA2)), SIGMA2, 0, "+").subs(c, D - r)
-    d.step("Divergent part and remainder (free of σ²):",
-           sp.Tuple(sp.Eq(sp.Symbol("rate"), rate), sp.Eq(sp.Symbol("L - rate"), remainder)))
-    d.step("Slope per point in log(1/σ²):", sp.Eq(sp.Symbol("slope"), slope))
-    sup_inf = limit == sp.oo
-    rate_exact = not remainder.has(SIGMA2)
-    elbo_unbounded = True
-    for Dc, kc, rc in DEGENERATE_CASES:
-        res = _degenerate_case(Dc, kc, rc)
-        tag = f"_D{Dc}k{kc}r{rc}"
-        for key in ("limit", "remainder", "elbo_limit", "elbo_minus_loglik"):
-            d.results[key + tag] = res[key]
-        sup_inf = sup_inf and res["limit"] == sp.oo
-        rate_exact = rate_exact and not res["remainder"].has(SIGMA2)
-        elbo_unbounded = (elbo_unbounded and res["elbo_limit"] == sp.oo
-                          and res["elbo_minus_loglik"] == 0)
-        d.step(f"Explicit check D = {Dc}, k = {kc}, r = {rc} (C = WWᵀ + σ²I from matrices): "
-               "limit of L, L + n(D − r)/2 · log σ², limit of the total ELBO with q = exact "
-               "posterior, ELBO − L:",
-               sp.Tuple(res["limit"], res["remainder"], res["elbo_limit"],
-                        res["elbo_minus_loglik"]))
-    d.results.update(loglik=L, degenerate_rate=rate, remainder=remainder, limit=limit,
-                     slope_per_point=slope)
-    d.facts.update(degenerate_sup_infinite=bool(sup_inf), rate_exact=bool(rate_exact),
-                   elbo_also_unbounded=bool(elbo_unbounded))
-    return d
+        step(f"D = {Dc}, k = {kc}, eigenvalues l₁…l_{Dc} symbols, W_ML and σ²_ML substituted: "
+             "log-likelihood minus L_max; gradient in every W entry and σ² "
+             f"({'all zero' if stationary else 'NOT all zero'}); total ELBO with "
+             "q = exact posterior (linear encoder) minus L_max:",
+             sp.Tuple(res["lmax_difference"], sp.Tuple(*res["gradient_at_ml"]),
+                      res["elbo_minus_lmax"]))
+    step("So the linear VAE at the pPCA solution, with q the exact posterior, reaches "
+         "L_max with ELBO = log-likelihood (Lucas et al. 2019).")
+    results = PpcaResults(profiled=L, sigma2_stationary=s2_star,
+                          second_derivative_at_stationary=second, lmax_general=lmax_general,
+                          lmax_general_difference=general_diff, sizes=tuple(sizes))
+    return Derivation(
+        name="ppca",
+        title="Probabilistic PCA: maximum likelihood, L_max, and the linear VAE that attains it",
+        sources=(TIPPING_BISHOP, LUCAS, CLOSED_FORMS_SOURCE), steps=tuple(step.steps), results=results,
+        facts=PpcaFacts(**{key: bool(v) for key, v in facts.items()},
+                        concrete_sizes=CONCRETE_SIZES))

@@ -21,5 +21,11 @@ TIPPING_BISHOP = ("Tipping & Bishop, 'Probabilistic principal component analysis
 LUCAS = ("Lucas, Tucker, Grosse & Norouzi, 'Don't blame the ELBO! A linear VAE perspective "
          "on posterior collapse', NeurIPS 2019, section 4")
 DAI_WIPF = "Dai & Wipf, 'Diagnosing and enhancing VAE models', ICLR 2019"
-SEED_ANSWER2 = ("Public Q&A thread on the ill-posedness of Gaussian VAEs (shared/seed), "
-                "second answer and its comment")
+ANSWER2 = ("The public Cross Validated question on whether the Gaussian VAE objective with "
+           "a learned decoder variance is ill-posed: its second answer (a 1-D argument, citing "
+           "no paper) and the comment under it (docs/theory.md section 2)")
+
+
+def theory(where: str) -> str:
+    """The citation of a part of ``docs/theory.md``, e.g. ``theory("section 3.6")``."""
+    return f"vaeproofs docs/theory.md, {where}"

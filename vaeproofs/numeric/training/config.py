@@ -5,13 +5,15 @@ option fails before any data is loaded, naming the field (the command line maps 
 field to its option).  Types are strict: integers accept Python and numpy integers
 (normalised to ``int``), reals accept Python and numpy reals (normalised to
 ``float``), never strings or bools; booleans must be ``bool`` (``numpy.bool_`` is
-normalised), so a truthy string such as ``"no"`` is refused rather than read as true.
+normalised), so a truthy string such as ``"no"`` is refused rather than read as true
+(``dequantize`` also takes ``"static"`` or ``"fresh"``).
 
-Likelihood-head options (``xi``, ``fixed_std``, ``nu``) are grouped at the end of the
-fields and named exactly like the fields of
-:class:`~vaeproofs.numeric.heads.HeadOptions`: :meth:`TrainConfig.head_options` copies
-every field of that name, and :data:`HEAD_OPTION_CHECKS` holds one range check per
-option.  A new head option is one field here, one in ``HeadOptions``, one check.
+Likelihood-head options (``xi``, ``fixed_std``, ``nu``, ``s_min``, ``softclip_min``,
+``nll_eps``, ``beta_nll``) are grouped at the end of the fields and named exactly like
+the fields of :class:`~vaeproofs.numeric.heads.HeadOptions`:
+:meth:`TrainConfig.head_options` copies every field of that name, ``_HEAD_OPTION_TYPES``
+says how each is read (type and sign) and :data:`HEAD_OPTION_CHECKS` holds the overflow
+checks.  A new head option is one field here, one in ``HeadOptions``, one reader.
 
 Head options are also refused up front when the run could only overflow in its
 floating-point type (float32 or float64), naming the option: the Gaussian normalising
@@ -32,6 +34,7 @@ import numpy as np
 import torch
 
 from vaeproofs.errors import InvalidArgumentError
+from vaeproofs.numeric.data import DIGITS_LEVELS
 from vaeproofs.numeric.heads import HEADS, HeadOptions
 from vaeproofs.numeric.networks import ACTIVATIONS
 
@@ -89,6 +92,23 @@ def _boolean(name: str, value: Any, *, optional: bool = False) -> bool | None:
     return bool(value)
 
 
+def _non_negative(name: str, value: Any) -> float:
+    v = _real(name, value)
+    if v < 0.0:
+        raise InvalidArgumentError(name, f"must be >= 0, got {v}")
+    return v
+
+
+def _dequantize(value: Any) -> bool | str:
+    """``False``, ``True`` (= ``"static"``), ``"static"`` or ``"fresh"``; nothing else."""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if value in ("static", "fresh"):
+        return str(value)
+    raise InvalidArgumentError(
+        "dequantize", f"must be false, true, 'static' or 'fresh', got {value!r}")
+
+
 def _largest(dtype: str) -> float:
     return float(np.finfo(np.float32 if dtype == "float32" else np.float64).max)
 
@@ -122,7 +142,7 @@ def _check_fixed_std(config: TrainConfig) -> None:
 
 
 def _check_nu(config: TrainConfig) -> None:
-    if config.likelihood != "student-t":
+    if not config.likelihood.startswith("student-t"):  # student-t, student-t-floored
         return
     nu = config.nu
     try:
@@ -135,6 +155,11 @@ def _check_nu(config: TrainConfig) -> None:
             "nu", f"is too large: the Student-t normalising constant overflows in "
             f"{config.dtype}, got {nu:g}")
 
+
+#: Head option -> how it is read (type and sign), as in HeadOptions.
+_HEAD_OPTION_TYPES: dict[str, Callable[[str, Any], float]] = {
+    "xi": _positive, "fixed_std": _positive, "nu": _positive, "s_min": _positive,
+    "softclip_min": _real, "nll_eps": _positive, "beta_nll": _non_negative}
 
 #: Head option -> the check that refuses values the run could only overflow with.
 HEAD_OPTION_CHECKS: dict[str, Callable[[TrainConfig], None]] = {
@@ -150,6 +175,8 @@ class TrainConfig:
     ``n_test`` likewise for the test split (clipped to its size; the JSON records the
     number used); ``dequantize`` (digits only) and ``binarize`` (``None``: binarise
     exactly when the likelihood needs binary data) as in :mod:`vaeproofs.numeric.data`;
+    ``dequantize`` is ``False``, ``True`` or ``"static"`` (noise drawn once) or
+    ``"fresh"`` (noise redrawn at every step, see :func:`~vaeproofs.numeric.training.train`);
     ``data_seed`` fixes the split and the noise.
     Model: ``likelihood`` (a name in :data:`~vaeproofs.numeric.heads.HEADS`),
     ``latent_dim`` k, ``hidden`` width, ``depth`` hidden layers, ``activation``.
@@ -162,7 +189,10 @@ class TrainConfig:
     and ``iwae_samples`` (K) for the importance-weighted test log-likelihood.
     Head options (see the module docstring): ``xi`` is the variance floor of the
     ``floor`` head **and** the floor whose cap -(D/2) log(2 pi xi) every run is compared
-    with; ``fixed_std`` (s0, a standard deviation) for ``fixed``; ``nu`` for ``student-t``.
+    with; ``fixed_std`` (s0, a standard deviation) for ``fixed``; ``nu`` for the Student-t
+    heads; ``s_min`` (scale floor) for ``student-t-floored``; ``softclip_min`` (soft lower
+    bound on log sigma) for ``softclip``; ``nll_eps`` for ``gaussian-nll-eps``;
+    ``beta_nll`` for ``beta-nll`` (see :mod:`vaeproofs.numeric.heads`).
     The defaults are the per-pixel run of the confirming experiment
     (:func:`~vaeproofs.numeric.suite.confirming_suite` with ``quick=False``).
     """
@@ -179,7 +209,7 @@ class TrainConfig:
     hidden: int = 64
     depth: int = 2
     activation: str = "tanh"
-    dequantize: bool = False
+    dequantize: bool | str = False
     binarize: bool | None = None
     test_fraction: float = 0.2
     n_test: int | None = 200
@@ -196,6 +226,10 @@ class TrainConfig:
     xi: float = 1e-3
     fixed_std: float = 0.1
     nu: float = 3.0
+    s_min: float = 1e-3
+    softclip_min: float = -6.0
+    nll_eps: float = 1e-6
+    beta_nll: float = 0.5
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen: normalise in place during construction
@@ -211,10 +245,10 @@ class TrainConfig:
                 high = max_threads() if name == "num_threads" else _BIG
                 set_(self, name, _integer(name, getattr(self, name), 1, high))
         set_(self, "lr", _positive("lr", self.lr))
-        for name in HEAD_OPTION_CHECKS:
-            set_(self, name, _positive(name, getattr(self, name)))
+        for name, read in _HEAD_OPTION_TYPES.items():
+            set_(self, name, read(name, getattr(self, name)))
         set_(self, "test_fraction", _real("test_fraction", self.test_fraction))
-        set_(self, "dequantize", _boolean("dequantize", self.dequantize))
+        set_(self, "dequantize", _dequantize(self.dequantize))
         set_(self, "binarize", _boolean("binarize", self.binarize, optional=True))
         self._check_choices()
         for check in HEAD_OPTION_CHECKS.values():
@@ -237,6 +271,11 @@ class TrainConfig:
         if not 0.0 < self.test_fraction < 1.0:
             raise InvalidArgumentError(
                 "test_fraction", f"must be in (0, 1), got {self.test_fraction}")
+        if HEADS[self.likelihood].grid_data and (
+                self.data != "digits" or self.dequantize or self.binarize):
+            raise InvalidArgumentError(
+                "likelihood", f"{self.likelihood} needs the integer digits (data 'digits', "
+                f"not dequantised, not binarised)")
         if self.dequantize and self.data != "digits":
             raise InvalidArgumentError(
                 "dequantize", f"applies to the digits data only (integer pixels), not {self.data!r}")
@@ -268,6 +307,16 @@ class TrainConfig:
         likelihood needs binary data."""
         return HEADS[self.likelihood].binary_data if self.binarize is None else self.binarize
 
+    @property
+    def dequantization(self) -> str | None:
+        """``None``, ``"static"`` (``dequantize`` true or ``"static"``) or ``"fresh"``."""
+        if not self.dequantize:
+            return None
+        return "fresh" if self.dequantize == "fresh" else "static"
+
     def head_options(self) -> HeadOptions:
-        """The :class:`HeadOptions` of this run: every field that ``HeadOptions`` names."""
-        return HeadOptions(**{f.name: getattr(self, f.name) for f in fields(HeadOptions)})
+        """The :class:`HeadOptions` of this run: every field of ``HeadOptions`` that is an
+        option here, and ``levels``, the digits' quantisation levels."""
+        mine = {f.name for f in fields(self)}
+        return HeadOptions(levels=DIGITS_LEVELS, **{f.name: getattr(self, f.name)
+                                                    for f in fields(HeadOptions) if f.name in mine})

@@ -36,6 +36,7 @@ from tqdm.auto import tqdm
 
 from vaeproofs.errors import InvalidArgumentError
 from vaeproofs.numeric.data import (
+    DIGITS_LEVELS,
     Dataset,
     binarize,
     constant_pixels,
@@ -67,7 +68,8 @@ class TrainingInterrupted(KeyboardInterrupt):
 def load_dataset(config: TrainConfig) -> Dataset:
     """The data set named by ``config.data``, scaled and split as configured."""
     if config.data == "digits":
-        return digits_dataset(test_fraction=config.test_fraction, dequantize=config.dequantize,
+        return digits_dataset(test_fraction=config.test_fraction,
+                              dequantize=config.dequantization or False,
                               binarized=config.binarized, seed=config.data_seed)
     if config.data == "manifold":
         ds = manifold_dataset(data_dim=config.data_dim, manifold_dim=config.manifold_dim,
@@ -134,6 +136,12 @@ def prepare_data(config: TrainConfig, dataset: Dataset | None = None
             f"{ds.name}), got {n}")
     n_test = n_test_avail if config.n_test is None else min(config.n_test, n_test_avail)
     x_train, x_test = train_all[:n], test_all[:n_test]
+    if HEADS[config.likelihood].unit_interval_data:
+        for name, arr in (("train", x_train), ("test", x_test)):
+            if not np.all((arr >= 0.0) & (arr <= 1.0)):
+                raise InvalidArgumentError(
+                    "data", f"the {config.likelihood} likelihood needs x in [0, 1], but the "
+                    f"{name} split has other values")
     if HEADS[config.likelihood].binary_data:
         for name, arr in (("train", x_train), ("test", x_test)):
             if not np.all((arr == 0.0) | (arr == 1.0)):
@@ -172,18 +180,28 @@ def train(config: TrainConfig, *, progress: bool = True, dataset: Dataset | None
     result = TrainResult(
         config=config, outcome="completed", diverged_at_step=None, divergence=None,
         dim=ds.dim, n_train=train_np.shape[0], n_test=test_np.shape[0],
-        constant_pixels=int(constant_pixels(train_np).sum()),
+        constant_pixels=(0 if config.dequantization == "fresh"
+                         else int(constant_pixels(train_np).sum())),
         data_description=ds.description, cap=head_cap,
         floor_cap_threshold=_floor_cap(ds.dim, config.xi))
     start = time.perf_counter()
     with torch_settings(config.num_threads):
         x_train = torch.as_tensor(train_np, dtype=dtype)
         x_test = torch.as_tensor(test_np, dtype=dtype)
-        mask = torch.as_tensor(constant_pixels(train_np))
+        noise_scale, x_eval = None, x_train
+        if config.dequantization == "fresh":
+            # The training split holds the bins' lower corners k/17; the loss sees
+            # (k + u)/17 with u redrawn every step, the metrics one fixed draw (seed + 2).
+            noise_scale = 1.0 / DIGITS_LEVELS
+            eval_gen = torch.Generator().manual_seed(config.seed + 2)
+            x_eval = x_train + noise_scale * torch.rand(x_train.shape, generator=eval_gen,
+                                                        dtype=dtype)
+        mask = torch.as_tensor(constant_pixels(x_eval.numpy()))
         model = build_model(config, ds.dim)
         trainer = Trainer(model, x_train, lr=config.lr, batch_size=config.batch_size,
                           train_samples=config.train_samples,
-                          generator=torch.Generator().manual_seed(config.seed))
+                          generator=torch.Generator().manual_seed(config.seed),
+                          noise_scale=noise_scale)
         settings = EvalSettings(elbo_samples=config.elbo_samples,
                                 iwae_samples=config.iwae_samples, seed=config.seed + 1)
         bar = tqdm(total=config.steps, disable=not progress, desc=config.label or
@@ -192,7 +210,7 @@ def train(config: TrainConfig, *, progress: bool = True, dataset: Dataset | None
         try:
             while True:
                 row = HistoryRow(step=step, loss=trainer.last_loss,
-                                 **evaluate(model, x_train, x_test, settings, mask))
+                                 **evaluate(model, x_eval, x_test, settings, mask))
                 if not _log(result, row):
                     break
                 bar.set_postfix(elbo=f"{row.train_elbo_mean:.1f}",

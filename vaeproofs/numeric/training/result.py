@@ -46,7 +46,10 @@ class HistoryRow:
     over the pixels constant / varying across the training set (``None`` when that
     group is empty); test set: ``test_elbo``, ``test_iwae`` (K-sample importance-
     weighted log-likelihood, Burda et al. 2016, eq. 8) and its standard error
-    ``test_iwae_se``.
+    ``test_iwae_se``.  Only for heads whose training objective differs from their
+    log-density: ``train_objective_mean`` / ``train_objective_max`` (per point: the
+    head's objective minus the KL); for a head with a variance clamp ``eps``:
+    ``fraction_variance_below_eps``.  ``None`` (and absent from the JSON) otherwise.
     """
 
     step: int
@@ -62,6 +65,9 @@ class HistoryRow:
     test_elbo: float
     test_iwae: float
     test_iwae_se: float
+    train_objective_mean: float | None = None
+    train_objective_max: float | None = None
+    fraction_variance_below_eps: float | None = None
 
     def non_finite(self) -> list[str]:
         """Names of the fields holding NaN or an infinity."""
@@ -74,8 +80,18 @@ class HistoryRow:
         return not self.non_finite()
 
     def to_json(self) -> dict[str, Any]:
-        """The row as a dict (field order); non-finite floats are kept as they are."""
-        return asdict(self)
+        """The row as a dict (field order); non-finite floats are kept as they are.  The
+        metrics only some heads have (:data:`OPTIONAL_METRICS`) appear only when set."""
+        doc = asdict(self)
+        for key in OPTIONAL_METRICS:
+            if doc[key] is None:
+                del doc[key]
+        return doc
+
+
+#: Metrics of :class:`HistoryRow` that only some heads report.
+OPTIONAL_METRICS: tuple[str, ...] = ("train_objective_mean", "train_objective_max",
+                                     "fraction_variance_below_eps")
 
 
 #: Metric -> whether larger is better, for :class:`BestMetrics`.

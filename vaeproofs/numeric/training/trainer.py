@@ -1,7 +1,9 @@
 """Adam updates with every loss and every parameter checked for finiteness: :class:`Trainer`.
 
-Conventions: the loss is minus the mean over the minibatch of the per-point ELBO
-(natural log, summed over pixels, averaged over the reparameterised draws).
+Conventions: the loss is minus the mean over the minibatch of the per-point training
+objective (the ELBO, or a loss-style head's reported objective; natural log, summed
+over pixels, averaged over the reparameterised draws).  With fresh dequantisation the
+noise is added to each minibatch from the trainer's generator.
 
 Checking finiteness without paying for it every step: :meth:`Trainer.run` takes the
 updates between two checks without looking at them, keeping each loss as a tensor (no
@@ -65,7 +67,7 @@ class Trainer:
 
     def __init__(self, model: VAE, x_train: Tensor, *, lr: float, batch_size: int | None,
                  train_samples: int, generator: torch.Generator,
-                 check_every: int = CHECK_EVERY) -> None:
+                 noise_scale: float | None = None, check_every: int = CHECK_EVERY) -> None:
         self.model = model
         self.x = x_train
         self.n = x_train.shape[0]
@@ -79,6 +81,8 @@ class Trainer:
         self._order = torch.empty(0, dtype=torch.long)
         self._pos = 0
         self.problem: str | None = None
+        #: fresh dequantisation: add noise_scale * U(0, 1) noise to every batch, redrawn each step.
+        self.noise_scale = noise_scale
         #: The loss of the last good update (``None`` before the first).
         self.last_loss: float | None = None
 
@@ -93,19 +97,25 @@ class Trainer:
         return self.x[idx]
 
     def _loss(self) -> Tensor:
-        """Minus the minibatch-mean ELBO: the mean over draws and points of kl - rec."""
+        """Minus the minibatch mean of the training objective (the ELBO unless the head's
+        objective differs, see :meth:`VAE.objective`): the mean over draws and points of
+        kl - rec."""
         xb = self._batch()
+        if self.noise_scale is not None:
+            xb = xb + self.noise_scale * torch.rand(xb.shape, generator=self.generator,
+                                                    dtype=xb.dtype)
         if self.samples > 1:
-            rec, kl = self.model.elbo_terms(xb, samples=self.samples, generator=self.generator)
+            rec, kl = self.model.elbo_terms(xb, samples=self.samples, generator=self.generator,
+                                            objective=True)
             return (kl - rec).mean()
-        # One draw per point: the terms of VAE.elbo_terms(samples=1) from the same draws,
+        # One draw per point: the terms of VAE.objective(samples=1) from the same draws,
         # without its leading draws axis, whose broadcasting and 3-D products cost about
         # 5% of a step (tests check the two agree).
         mean, log_var = self.model.encode(xb)
         eps = torch.randn(mean.shape, generator=self.generator, dtype=mean.dtype,
                           device=mean.device)
         z = mean + torch.exp(0.5 * log_var) * eps
-        rec = self.model.head.log_prob(xb, self.model.decoder(z))
+        rec = self.model.head.objective(xb, self.model.decoder(z))
         return (gaussian_kl_standard(mean, log_var) - rec).mean()
 
     def _update(self, loss: Tensor) -> None:

@@ -1,0 +1,130 @@
+"""``vaeproofs audit``: outputs valid against the schema, the report, bad input, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vaeproofs.cli import main
+from vaeproofs.cli.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from vaeproofs.schemas import load_schema
+
+jsonschema = pytest.importorskip("jsonschema", reason="the test extra (jsonschema) validates JSON")
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "audit_example.py"
+
+
+@pytest.fixture()
+def data(tmp_path: Path) -> Path:
+    path = tmp_path / "x.npy"
+    np.save(path, np.random.default_rng(0).uniform(0, 1, size=(30, 64)))
+    return path
+
+
+def _validate(doc: dict) -> None:
+    jsonschema.Draft202012Validator(load_schema("audit")).validate(doc)
+
+
+def test_json_and_report(tmp_path: Path, data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out, rep = tmp_path / "a.json", tmp_path / "rep"
+    rc = main(["audit", f"{EXAMPLE}:make", "--data", str(data), "--variance", "logvar",
+               "--loss", f"{EXAMPLE}:loss", "--steps", "20", "--json", str(out),
+               "--report", str(rep), "--no-progress"])
+    assert rc == EXIT_OK
+    doc = json.loads(out.read_text())
+    _validate(doc)
+    assert doc["bounded"] is False and doc["cap_per_point"] is None
+    assert {"path": "cap_per_point", "value": "+inf"} in doc["non_finite"]
+    assert "no cap" in doc["notes"]["cap_per_point"]
+    assert doc["loss_check"]["is_elbo"] is True
+    html = (rep / "report.html").read_text()
+    assert "data:image/png;base64," in html and "http://" not in html and "https://" not in html
+    assert "figures/probe.png" in (rep / "report.md").read_text()
+    assert (rep / "figures" / "probe.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "NOT bounded" in capsys.readouterr().out
+
+
+def test_floored_model_is_bounded(tmp_path: Path, data: Path) -> None:
+    out = tmp_path / "b.json"
+    rc = main(["audit", f"{EXAMPLE}:make_floored", "--data", str(data), "--variance", "logvar",
+               "--steps", "10", "--json", str(out), "--no-progress"])
+    doc = json.loads(out.read_text())
+    _validate(doc)
+    assert rc == EXIT_OK and doc["bounded"] is True
+    assert doc["variance_floor"]["floor"] == pytest.approx(1e-3, rel=1e-15)
+
+
+def _one_line_error(capsys: pytest.CaptureFixture[str], word: str) -> None:
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and word in err, err
+
+
+@pytest.mark.parametrize(("spec", "word"), [
+    ("missing.py:make", "does not exist"),
+    (f"{EXAMPLE}:nope", "no callable"),
+    (f"{EXAMPLE}", "FILE.py:NAME"),
+])
+def test_bad_factory(spec: str, word: str, data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit", spec, "--data", str(data), "--variance", "logvar"]) == EXIT_USAGE
+    _one_line_error(capsys, word)
+
+
+def test_factory_that_raises(tmp_path: Path, data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "bad.py"
+    f.write_text("def make():\n    raise RuntimeError('no GPU here')\n")
+    assert main(["audit", f"{f}:make", "--data", str(data), "--variance", "logvar"]) == EXIT_USAGE
+    _one_line_error(capsys, "no GPU here")
+
+
+def test_wrong_data_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.npy"
+    np.save(bad, np.zeros((10, 7)))
+    assert main(["audit", f"{EXAMPLE}:make", "--data", str(bad), "--variance", "logvar"]) == EXIT_USAGE
+    _one_line_error(capsys, "shape")
+
+
+def test_missing_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["audit", f"{EXAMPLE}:make", "--data", str(tmp_path / "none.npy"), "--variance", "var"])
+    assert rc == EXIT_USAGE
+    _one_line_error(capsys, "--data")
+
+
+def test_unknown_variance_kind(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["audit", f"{EXAMPLE}:make", "--data", str(data), "--variance", "sigma"])
+    assert info.value.code == EXIT_USAGE
+    _one_line_error(capsys, "--variance")
+
+
+def test_interrupt_writes_the_record(tmp_path: Path, data: Path) -> None:
+    f = tmp_path / "fwd.py"
+    f.write_text(
+        "import torch\n"
+        "calls = [0]\n"
+        "def forward(model, x):\n"
+        "    if isinstance(x, torch.Tensor) and not isinstance(x, torch.fx.Proxy):\n"
+        "        calls[0] += 1\n"
+        "        if calls[0] == 5:\n"
+        "            raise KeyboardInterrupt\n"
+        "    return model(x)\n")
+    out = tmp_path / "i.json"
+    rc = main(["audit", f"{EXAMPLE}:make", "--data", str(data), "--variance", "logvar",
+               "--forward", f"{f}:forward", "--steps", "50", "--json", str(out), "--no-progress"])
+    assert rc == EXIT_INTERRUPTED
+    doc = json.loads(out.read_text())
+    _validate(doc)
+    assert doc["outcome"] == "interrupted" and doc["probe"]["stopped"] == "interrupted"
+    assert doc["probe"]["steps"] == 3
+
+
+def test_factory_returning_model_and_optimizer(tmp_path: Path, data: Path) -> None:
+    out = tmp_path / "o.json"
+    rc = main(["audit", f"{EXAMPLE}:make_with_optimizer", "--data", str(data), "--variance",
+               "logvar", "--steps", "0", "--json", str(out)])
+    doc = json.loads(out.read_text())
+    _validate(doc)
+    assert rc == EXIT_OK and doc["untrained_parameters"] == [] and doc["probe"] is None

@@ -1,0 +1,256 @@
+"""``audit_vae``: is the user's own VAE objective bounded on their training set?
+
+It combines (see :mod:`vaeproofs.audit.verdict` for the rule):
+
+1. the static floor of the decoder's variance output (:func:`static_variance_floor` on the
+   whole model, or on ``model.decoder`` when the whole model cannot be traced), with the
+   parameters the user's optimiser leaves out held constant;
+2. the loss check (:func:`vaeproofs.testing.check_gaussian_vae_loss`) of the user's loss;
+3. the memorisation probe (:mod:`vaeproofs.audit.probe`) on a deep copy.
+
+Conventions: natural log; variances (sigma^2) per pixel; objectives per point, summed
+over the D pixels of a point.  The cap per point is -(D/2) log(2 pi floor)
+(Mattei & Frellsen, NeurIPS 2018, section 2.1).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from vaeproofs.audit.floor import VarianceFloor, static_variance_floor, variance_floor
+from vaeproofs.audit.kinds import check_kind
+from vaeproofs.audit.probe import ProbeResult, call_model, run_probe, trained_parameter_names
+from vaeproofs.audit.verdict import build_evidence, decide_audit, verdict_paragraph
+from vaeproofs.errors import InvalidArgumentError
+
+if TYPE_CHECKING:
+    from vaeproofs.claims.verdict import Evidence, Verdict
+
+__all__ = ["AuditInterrupted", "AuditReport", "audit_vae"]
+
+
+@dataclass
+class AuditReport:
+    """The result of :func:`audit_vae`.
+
+    Attributes:
+        bounded: True / False, or None when the evidence cannot decide (or conflicts).
+        decision: the rule's verdict: ``holds`` (bounded), ``fails``, ``conflict``, ``undecided``.
+        variance_floor: the static floor in practice (parameters outside the optimiser constant).
+        as_written_floor: the floor with every parameter free, when that differs in setting.
+        cap_per_point: -(D/2) log(2 pi floor), +inf for a floor of 0, None when undecided.
+        best_objective_per_point: the probe's best mean per-point ELBO (nats).
+        min_variance: the probe's smallest variance.
+        loss_check: the loss checker's report, or None.
+        verdict: one readable paragraph.
+        evidence: the evidence, in the claims' Evidence form.
+    """
+
+    bounded: bool | None
+    decision: Verdict
+    variance_floor: VarianceFloor
+    as_written_floor: VarianceFloor | None
+    cap_per_point: float | None
+    best_objective_per_point: float | None
+    min_variance: float | None
+    loss_check: Any
+    loss_check_error: str | None
+    verdict: str
+    evidence: list[Evidence]
+    probe: ProbeResult | None
+    data: dict[str, Any]
+    untrained_parameters: list[str]
+    timings: dict[str, float] = field(default_factory=dict)
+    outcome: str = "decided"
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as JSON-ready values (non-finite floats are nulled by the writer)."""
+        lc = self.loss_check
+        return {
+            "bounded": self.bounded, "decision": self.decision, "outcome": self.outcome,
+            "variance_floor": self.variance_floor.to_json(),
+            "as_written_floor": None if self.as_written_floor is None else
+            self.as_written_floor.to_json(),
+            "cap_per_point": self.cap_per_point,
+            "best_objective_per_point": self.best_objective_per_point,
+            "min_variance": self.min_variance,
+            "loss_check": None if lc is None else {
+                "is_elbo": bool(lc.is_elbo), "beta": float(lc.beta), "diagnosis": lc.diagnosis,
+                "residual": float(lc.residual), "fixed_variance": lc.fixed_variance},
+            "loss_check_error": self.loss_check_error,
+            "verdict": self.verdict,
+            "evidence": [{"kind": e.kind, "condition": e.condition.value, "supports": e.supports,
+                          "summary": e.summary, "figures": list(e.figures), "data": e.data}
+                         for e in self.evidence],
+            "probe": None if self.probe is None else self.probe.to_json(),
+            "data": self.data, "untrained_parameters": self.untrained_parameters,
+            "timings": self.timings,
+            "notes": ({"cap_per_point": "+inf (written as null): the variance floor is 0, so the "
+                                        "objective has no cap"}
+                      if self.cap_per_point == math.inf else {}),
+        }
+
+
+class AuditInterrupted(KeyboardInterrupt):
+    """Ctrl-C during the probe; ``report`` holds the audit so far (outcome "interrupted")."""
+
+    def __init__(self, report: AuditReport) -> None:
+        super().__init__("audit interrupted")
+        self.report = report
+
+
+def _as_tensor(data: Any) -> torch.Tensor:
+    if isinstance(data, torch.Tensor):
+        x = data.detach()
+    else:
+        try:
+            arr = np.asarray(data)
+        except Exception as exc:
+            raise InvalidArgumentError("data", f"must be an array of shape (n, ...), got "
+                                               f"{type(data).__name__} ({exc})") from None
+        if arr.dtype.kind not in "fiub":
+            raise InvalidArgumentError("data", f"must hold numbers, got dtype {arr.dtype}")
+        x = torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float64))
+    if x.dim() < 2 or x.shape[0] < 1 or x[0].numel() < 1:
+        raise InvalidArgumentError("data", f"must have shape (n, ...) with n >= 1 points, got "
+                                           f"shape {tuple(x.shape)}")
+    if not torch.isfinite(x).all():
+        raise InvalidArgumentError("data", "must be finite, got nan or inf values")
+    return x
+
+
+def _check_int(name: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or not low <= value <= high:
+        raise InvalidArgumentError(name, f"must be an integer in [{low}, {high}], got {value!r}")
+    return int(value)
+
+
+def _static(model: nn.Module, x: torch.Tensor, kind: str, forward: Any, frozen: Sequence[str],
+            latent_dim: int) -> VarianceFloor:
+    vf = static_variance_floor(model, x[:2], variance=kind, output=1, frozen=frozen, forward=forward)
+    decoder = getattr(model, "decoder", None)
+    if vf.bounded is None and forward is None and isinstance(decoder, nn.Module):
+        prefix = "decoder."
+        inner = [n.removeprefix(prefix) for n in frozen if n.startswith(prefix)]
+        alt = variance_floor(decoder, latent_dim=latent_dim, variance=kind, output=1, frozen=inner)
+        if alt.bounded is not None:
+            return alt
+    return vf
+
+
+def audit_vae(model: nn.Module, data: Any, *, variance: str,
+              forward: Callable[[nn.Module, torch.Tensor], Sequence[torch.Tensor]] | None = None,
+              loss_fn: Callable[..., torch.Tensor] | None = None,
+              optimizer: torch.optim.Optimizer | None = None, n_points: int = 16,
+              steps: int | None = None, seed: int = 0, progress: bool | None = None,
+              time_budget_s: float | None = None) -> AuditReport:
+    """Audit ``model`` on ``data`` (see the module docstring); the user's objects never change.
+
+    Args:
+        model: by default ``model(x)`` returns ``(mu_x, var_like_x, mu_z, logvar_z)``.
+        data: the training data, shape (n, ...) (numpy array or tensor).
+        variance: what ``var_like_x`` is: ``logvar``, ``var``, ``std`` or ``logstd``.
+        forward: ``forward(model, x)`` returning that tuple, for any other signature.
+        loss_fn: the user's loss ``loss_fn(x, mu_x, logvar_x, mu_z, logvar_z)`` (log-variances).
+        optimizer: the user's optimiser: its parameter groups say what trains (only read).
+        n_points: how many training points the probe memorises (the first after a seeded shuffle).
+        steps: probe steps (default 2000, within a 50 s budget); 0 skips the probe.
+        seed: seed of the point choice and the probe.
+        progress: show a progress bar (default: when standard error is a terminal).
+        time_budget_s: wall-clock budget of the probe in seconds (default 50).
+
+    Raises:
+        InvalidArgumentError: bad arguments, data the model cannot take, a bad output form.
+        AuditInterrupted: Ctrl-C during the probe, carrying the report so far.
+    """
+    kind = check_kind(variance)
+    if not isinstance(model, nn.Module):
+        raise InvalidArgumentError("model", f"must be a torch.nn.Module, got {type(model).__name__}")
+    for name, fn in (("forward", forward), ("loss_fn", loss_fn)):
+        if fn is not None and not callable(fn):
+            raise InvalidArgumentError(name, f"must be callable, got {type(fn).__name__}")
+    if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
+        raise InvalidArgumentError("optimizer", f"must be a torch.optim.Optimizer, got "
+                                                f"{type(optimizer).__name__}")
+    x_all = _as_tensor(data)
+    n_points = _check_int("n_points", n_points, 1, 100_000)
+    steps_n = None if steps is None else _check_int("steps", steps, 0, 10_000_000)
+    seed = _check_int("seed", seed, 0, 2**63 - 1)
+    rng = np.random.default_rng(seed)
+    pick = np.sort(rng.permutation(x_all.shape[0])[:n_points])
+    x = x_all[torch.from_numpy(pick)]
+    dtype = next((p.dtype for p in model.parameters() if p.dtype.is_floating_point), torch.float32)
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    x_model = x.to(device=device, dtype=dtype)
+    timings: dict[str, float] = {}
+
+    with torch.random.fork_rng(devices=[]), torch.no_grad():  # checks form and shapes on a copy
+        _, _, mu_z, _ = call_model(copy.deepcopy(model), x_model, forward)
+    latent_dim = int(mu_z[0].numel())
+    dim = int(x[0].numel())
+    trained = set(trained_parameter_names(model, optimizer))
+    untrained = [n for n, p in model.named_parameters() if p.requires_grad and n not in trained]
+
+    t0 = time.perf_counter()
+    floor = _static(model, x_model, kind, forward, untrained, latent_dim)
+    as_written = _static(model, x_model, kind, forward, [], latent_dim) if untrained else None
+    timings["static_s"] = time.perf_counter() - t0
+    on_path = [n for n in untrained if as_written is not None and any(
+        n == t or n.endswith("." + t) or t.endswith("." + n) or n.startswith(t + ".")
+        for t in as_written.trainable)]
+    cap = None if floor.cap_per_dim is None else dim * floor.cap_per_dim
+
+    loss_check, loss_error = None, None
+    if loss_fn is not None:
+        from vaeproofs.testing import LossFunctionError, check_gaussian_vae_loss
+
+        t0 = time.perf_counter()
+        try:
+            try:
+                loss_check = check_gaussian_vae_loss(loss_fn, data_shape=tuple(x.shape[1:]),
+                                                     latent_dim=latent_dim)
+            except InvalidArgumentError:  # data too large for the designed batches
+                loss_check = check_gaussian_vae_loss(loss_fn, latent_dim=latent_dim)
+        except (LossFunctionError, InvalidArgumentError) as exc:
+            loss_error = str(exc)
+        timings["loss_check_s"] = time.perf_counter() - t0
+
+    probe = None
+    if steps_n != 0:
+        t0 = time.perf_counter()
+        probe = run_probe(model, x.to(device), variance_kind=kind, forward=forward, loss_fn=loss_fn,
+                          optimizer=optimizer, steps=steps_n, seed=seed,
+                          cap_per_point=math.inf if cap is None else cap, progress=progress,
+                          **({} if time_budget_s is None else {"time_budget_s": time_budget_s}))
+        timings["probe_s"] = time.perf_counter() - t0
+
+    pixel_var = float(x_all.flatten(1).var(dim=0, unbiased=False).mean()) if x_all.shape[0] > 1 else 0.0
+    evidence = build_evidence(floor=floor, as_written=as_written, probe=probe, loss_check=loss_check,
+                              loss_error=loss_error, dim=dim, untrained_on_path=on_path)
+    decision, bounded = decide_audit(evidence)
+    text = verdict_paragraph(verdict=decision, floor=floor, probe=probe, loss_check=loss_check,
+                             loss_error=loss_error, dim=dim, pixel_variance=pixel_var,
+                             untrained_on_path=on_path)
+    report = AuditReport(
+        bounded=bounded, decision=decision, variance_floor=floor, as_written_floor=as_written,
+        cap_per_point=cap, best_objective_per_point=None if probe is None else
+        probe.best_objective_per_point, min_variance=None if probe is None else probe.min_variance,
+        loss_check=loss_check, loss_check_error=loss_error, verdict=text, evidence=evidence,
+        probe=probe, untrained_parameters=untrained, timings=timings,
+        data={"n": int(x_all.shape[0]), "n_points": int(x.shape[0]), "dim": dim,
+              "latent_dim": latent_dim, "pixel_variance_mean": pixel_var,
+              "relative_floor": None if floor.floor is None or pixel_var <= 0 else
+              floor.floor / pixel_var})
+    if probe is not None and probe.stopped == "interrupted":
+        report.outcome = "interrupted"
+        raise AuditInterrupted(report)
+    return report

@@ -1,0 +1,112 @@
+"""The audit's report: Markdown and one self-contained HTML page, from jinja2 templates.
+
+The templates live in ``vaeproofs/audit/templates/`` with the same stylesheet as the
+``verify`` report.  The HTML needs no network: the figure is an embedded base64 PNG.
+The figure shows the probe's per-point objective against the cap the static floor
+implies, and the smallest variance against the floor (log scale).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+import platform
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vaeproofs.audit.audit import AuditReport
+
+__all__ = ["CAPTION", "probe_figure", "render_html", "render_markdown", "versions"]
+
+CAPTION = ("Memorisation probe: per-point objective (ELBO, nats) against the cap the static "
+           "floor implies, and the smallest decoder variance against the floor (log scale).")
+
+_ANSWERS = {"holds": "Bounded.", "fails": "Not bounded.",
+            "conflict": "Conflict: the evidence disagrees.", "undecided": "Undecided."}
+
+
+def _num(x: Any) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, float) and math.isinf(x):
+        return "+inf" if x > 0 else "-inf"
+    if isinstance(x, float):
+        return f"{x:.6g}"
+    return str(x)
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def versions() -> dict[str, str]:
+    """Python, vaeproofs, torch and numpy versions."""
+    import numpy
+    import torch
+
+    import vaeproofs
+
+    return {"python": platform.python_version(), "vaeproofs": vaeproofs.__version__,
+            "torch": torch.__version__, "numpy": numpy.__version__}
+
+
+def probe_figure(report: AuditReport) -> bytes | None:
+    """The probe figure as PNG bytes (None without a probe)."""
+    probe = report.probe
+    if probe is None or not probe.trace_step:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
+    ax1.plot(probe.trace_step, probe.trace_objective, color="tab:blue", label="objective per point")
+    cap = report.cap_per_point
+    if cap is not None and math.isfinite(cap):
+        ax1.axhline(cap, color="tab:red", ls="--", label=f"cap {cap:.4g}")
+    title = "objective vs its cap" if cap is not None and math.isfinite(cap) else (
+        "objective (no cap: the floor is 0)" if cap is not None else "objective (floor undecided)")
+    ax1.set(xlabel="probe step", ylabel="ELBO per point (nats)", title=title)
+    ax1.legend(fontsize=8)
+    ax2.plot(probe.trace_step, probe.trace_min_variance, color="tab:green",
+             label="smallest variance")
+    floor = report.variance_floor.floor
+    if floor is not None and floor > 0:
+        ax2.axhline(floor, color="tab:red", ls="--", label=f"floor {floor:.3g}")
+    ax2.set(xlabel="probe step", ylabel="variance", yscale="log", title="variance vs the floor")
+    ax2.legend(fontsize=8)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _env() -> Any:
+    import jinja2
+
+    return jinja2.Environment(loader=jinja2.PackageLoader("vaeproofs.audit", "templates"),
+                              autoescape=jinja2.select_autoescape(["html.j2"]),
+                              keep_trailing_newline=True, trim_blocks=False)
+
+
+def _context(report: AuditReport) -> dict[str, Any]:
+    from vaeproofs.claims.conditions import Condition
+
+    return {"r": report, "answer": _ANSWERS[report.decision], "scope": Condition.AUDIT.value,
+            "num": _num, "cell": _cell, "versions": versions(), "caption": CAPTION}
+
+
+def render_markdown(report: AuditReport, *, figure: str | None = "probe") -> str:
+    """The report as Markdown; the figure is referenced as ``figures/<figure>.png``."""
+    text = _env().get_template("report.md.j2").render(figure=figure, **_context(report))
+    return "\n".join(line.rstrip() for line in text.splitlines()).strip() + "\n"
+
+
+def render_html(report: AuditReport, *, png: bytes | None = None) -> str:
+    """The report as one self-contained HTML page (the figure embedded as a data URI)."""
+    css = (resources.files("vaeproofs.audit") / "templates" / "style.css").read_text("utf-8")
+    data = base64.b64encode(png).decode("ascii") if png else None
+    return _env().get_template("report.html.j2").render(css=css, png=data, **_context(report))

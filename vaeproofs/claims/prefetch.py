@@ -1,0 +1,130 @@
+"""Compute the shared evidence sources of ``vaeproofs verify`` in parallel processes.
+
+The expensive, independent computations behind the claims (each construction row,
+each run of the confirming training suite, each symbolic derivation) are pure
+functions of their name and the ``quick`` flag.  :func:`prefetch` runs them in a pool
+of worker processes and returns them keyed as :class:`~vaeproofs.claims.context.EvidenceContext`
+caches them, so the claims then read finished results.  Each training run uses one
+torch thread and its own seeded generators, and the mpmath and sympy computations are
+exact, so the results are identical to a serial run (tested).
+
+Workers start from a ``forkserver`` that has already imported the heavy layers, so a
+worker costs a fork, not a fresh import of torch and sympy.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Any
+
+from vaeproofs.claims.context import SUITES, suite_configs
+
+__all__ = ["Prefetched", "Task", "prefetch", "shared_tasks"]
+
+
+@dataclass(frozen=True)
+class Task:
+    """One independent computation: ``kind`` and ``name`` select it; ``cost`` orders the queue."""
+
+    kind: str  # "construction", "training" or "derivation"
+    name: str
+    cost: float
+
+
+@dataclass(frozen=True)
+class Prefetched:
+    """The finished sources: cache key -> value, and cache key -> seconds of compute."""
+
+    values: dict[str, Any]
+    seconds: dict[str, float]
+
+
+def shared_tasks(quick: bool) -> list[Task]:
+    """Every shared computation of a full verify, most expensive first.
+
+    Costs are rough relative weights (measured once on 2 cores) used only to start the
+    long computations first; they do not affect any result.
+    """
+    from vaeproofs import constructions
+    from vaeproofs.symbolic import catalog
+
+    tasks = [Task("derivation", n, 3.0 if n.startswith(("ppca", "answer2")) else 0.5)
+             for n in catalog.names()]
+    tasks += [Task("construction", n, 2.0) for n in constructions.names()]
+    for key in SUITES:
+        tasks += [Task("training", f"{key}:{i}", 1.0)
+                  for i, _ in enumerate(suite_configs(key, quick=quick))]
+    return sorted(tasks, key=lambda t: -t.cost)
+
+
+def run_task(task: Task, quick: bool) -> tuple[Task, Any, float]:
+    """Run one task (in a worker process); return it with its value and its compute time."""
+    start = time.perf_counter()
+    if task.kind == "derivation":
+        from vaeproofs.symbolic import catalog
+
+        value: Any = catalog.derive(task.name)
+    elif task.kind == "construction":
+        from vaeproofs import constructions
+
+        value = constructions.evaluate_named(task.name, quick=quick)
+    elif task.kind == "training":
+        from vaeproofs import numeric
+
+        key, index = task.name.rsplit(":", 1)
+        value = numeric.train(suite_configs(key, quick=quick)[int(index)], progress=False)
+    else:  # pragma: no cover - the kinds are closed above
+        raise ValueError(f"task.kind: unknown kind {task.kind!r}")
+    return task, value, time.perf_counter() - start
+
+
+def _preload() -> None:
+    """Imported by the forkserver before forking workers (heavy imports, done once)."""
+    import vaeproofs.constructions
+    import vaeproofs.numeric.training
+    import vaeproofs.symbolic.catalog  # noqa: F401
+
+
+def _assemble(finished: list[tuple[Task, Any, float]], quick: bool) -> Prefetched:
+    from vaeproofs import constructions
+
+    values: dict[str, Any] = {}
+    seconds: dict[str, float] = {}
+    by = {(t.kind, t.name): (v, s) for t, v, s in finished}
+    for (kind, name), (value, secs) in by.items():
+        if kind == "derivation":
+            values[f"derivation:{name}"], seconds[f"derivation:{name}"] = value, secs
+    rows = {n: by[("construction", n)] for n in constructions.names()}
+    values["constructions"] = {n: v for n, (v, _) in rows.items()}
+    seconds["constructions"] = sum(s for _, s in rows.values())
+    for key in SUITES:
+        suite = suite_configs(key, quick=quick)
+        runs = [by[("training", f"{key}:{i}")] for i in range(len(suite))]
+        values[key] = {c.label or f"{i}:{c.likelihood}": v
+                       for i, (c, (v, _)) in enumerate(zip(suite, runs, strict=True))}
+        seconds[key] = sum(s for _, s in runs)
+    return Prefetched(values, seconds)
+
+
+def prefetch(*, quick: bool, workers: int,
+             on_done: Callable[[int, int], None] | None = None) -> Prefetched:
+    """Run every shared computation on ``workers`` processes; return them by cache key.
+
+    ``on_done(done, total)`` is called after each task (for a progress line).
+    """
+    tasks = shared_tasks(quick)
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    finished: list[tuple[Task, Any, float]] = []
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                             initializer=_preload) as pool:
+        futures = [pool.submit(run_task, t, quick) for t in tasks]
+        for future in as_completed(futures):
+            finished.append(future.result())
+            if on_done is not None:
+                on_done(len(finished), len(tasks))
+    return _assemble(finished, quick)

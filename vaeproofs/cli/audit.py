@@ -1,0 +1,180 @@
+"""``vaeproofs audit``: is *your* VAE's objective bounded?
+
+Imports the user's file (it runs that file's code, like ``python FILE.py`` would), calls
+the factory, and runs :func:`vaeproofs.audit.audit_vae` on the data.  Exit codes
+(:mod:`vaeproofs.cli.exit_codes`): 0 decided (bounded or not), 1 the evidence conflicts,
+2 bad input (one line on stderr), 3 undecided, 130 interrupted (the record so far is
+written with outcome "interrupted").
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+from vaeproofs.cli.exit_codes import EXIT_CONFLICT, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNDECIDED
+from vaeproofs.errors import InvalidArgumentError
+
+VARIANCE_KINDS = ("logvar", "var", "std", "logstd")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register the ``audit`` sub-command."""
+    p = subparsers.add_parser(
+        "audit", help="is your own VAE's objective bounded? (static floor, loss check, probe)",
+        description="Audit your own VAE. FILE.py:FACTORY names a file and a callable in it; the "
+        "command IMPORTS that file (running its top-level code) and calls FACTORY() to get the "
+        "model, or a (model, optimizer) pair so the audit sees which parameters train. By "
+        "default model(x) returns (mu_x, var_like_x, mu_z, logvar_z). The audit takes the static "
+        "floor of the decoder variance, checks your loss, and trains a deep copy on a few points "
+        "(your model and optimiser are never changed).")
+    p.add_argument("factory", metavar="FILE.py:FACTORY",
+                   help="file and zero-argument callable returning the model or (model, optimizer)")
+    p.add_argument("--data", metavar="X.npy", type=Path, required=True,
+                   help="training data, a numeric array of shape (n, ...) (numpy .npy)")
+    p.add_argument("--variance", required=True, choices=VARIANCE_KINDS,
+                   help="what var_like_x is: log-variance, variance, standard deviation, log-std")
+    p.add_argument("--loss", metavar="FILE.py:FN",
+                   help="your loss fn(x, mu_x, logvar_x, mu_z, logvar_z) (log-variances): it is "
+                   "checked and the probe trains with it (default: the Gaussian negative ELBO)")
+    p.add_argument("--forward", metavar="FILE.py:FN",
+                   help="fn(model, x) returning (mu_x, var_like_x, mu_z, logvar_z), for models "
+                   "with another signature")
+    p.add_argument("--n-points", type=int, default=16, metavar="N",
+                   help="training points the probe memorises (default 16)")
+    p.add_argument("--steps", type=int, default=None, metavar="S",
+                   help="probe steps (default 2000 within a 50 s budget; 0: no probe)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the point choice and the probe")
+    p.add_argument("--json", metavar="OUT.json", type=Path, help="write the audit as JSON")
+    p.add_argument("--report", metavar="DIR", type=Path,
+                   help="write DIR/report.md, DIR/report.html and DIR/figures/probe.png")
+    p.add_argument("--no-progress", action="store_true", help="don't show a progress bar")
+    p.set_defaults(run=run)
+
+
+def _split_spec(option: str, spec: str) -> tuple[Path, str]:
+    path, sep, name = spec.rpartition(":")
+    if not sep or not path or not name.isidentifier():
+        raise InvalidArgumentError(option, f"must be FILE.py:NAME, got {spec!r}")
+    return Path(path), name
+
+
+def load_callable(option: str, spec: str) -> Any:
+    """Import FILE.py of ``spec`` = "FILE.py:NAME" and return its attribute NAME (a callable)."""
+    path, name = _split_spec(option, spec)
+    if not path.is_file():
+        raise InvalidArgumentError(option, f"file {str(path)!r} does not exist")
+    module_name = f"vaeproofs_user_{path.stem}_{uuid.uuid4().hex[:8]}"
+    spec_obj = importlib.util.spec_from_file_location(module_name, path)
+    if spec_obj is None or spec_obj.loader is None:
+        raise InvalidArgumentError(option, f"cannot import {str(path)!r} as Python")
+    module = importlib.util.module_from_spec(spec_obj)
+    folder = str(path.resolve().parent)
+    sys.path.insert(0, folder)
+    try:
+        spec_obj.loader.exec_module(module)
+    except Exception as exc:
+        raise InvalidArgumentError(option, f"importing {str(path)!r} raised "
+                                           f"{type(exc).__name__}: {exc}") from None
+    finally:
+        if folder in sys.path:
+            sys.path.remove(folder)
+    fn = getattr(module, name, None)
+    if fn is None or not callable(fn):
+        raise InvalidArgumentError(option, f"{str(path)!r} has no callable named {name!r}")
+    return fn
+
+
+def _load_data(path: Path) -> Any:
+    import numpy as np
+
+    if not path.is_file():
+        raise InvalidArgumentError("--data", f"file {str(path)!r} does not exist")
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except Exception as exc:
+        raise InvalidArgumentError("--data", f"cannot read {str(path)!r} as a .npy array "
+                                             f"({type(exc).__name__}: {exc})") from None
+    if not isinstance(arr, np.ndarray):
+        raise InvalidArgumentError("--data", f"must be one array (.npy), got {type(arr).__name__}")
+    return arr
+
+
+def _model(factory: Any) -> tuple[Any, Any]:
+    import torch
+
+    try:
+        made = factory()
+    except Exception as exc:
+        raise InvalidArgumentError("FACTORY", f"the factory raised {type(exc).__name__}: "
+                                              f"{exc}") from None
+    model, optimizer = (made if isinstance(made, tuple) and len(made) == 2 else (made, None))
+    if not isinstance(model, torch.nn.Module):
+        raise InvalidArgumentError("FACTORY", f"must return a torch.nn.Module or (model, "
+                                              f"optimizer), got {type(made).__name__}")
+    if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
+        raise InvalidArgumentError("FACTORY", f"the second item must be a torch.optim.Optimizer, "
+                                              f"got {type(optimizer).__name__}")
+    return model, optimizer
+
+
+def _write(args: argparse.Namespace, planned: dict[str, Path], report: Any) -> None:
+    from vaeproofs.audit.report import probe_figure, render_html, render_markdown
+    from vaeproofs.outputs import write_atomic, write_json
+
+    doc = report.to_json()
+    doc["command"] = "audit"
+    if "--json" in planned:
+        write_json(planned["--json"], doc)
+    if "--report" in planned:
+        folder = planned["--report"]
+        (folder / "figures").mkdir(parents=True, exist_ok=True)
+        png = probe_figure(report)
+        if png is not None:
+            write_atomic(folder / "figures" / "probe.png", png)
+        write_atomic(folder / "report.md", render_markdown(report, figure="probe" if png else None))
+        write_atomic(folder / "report.html", render_html(report, png=png))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Audit the model; print the verdict; write the outputs; return the exit code."""
+    from vaeproofs.outputs import plan_outputs
+
+    factory_path, _ = _split_spec("FACTORY", args.factory)
+    inputs = {"FACTORY": factory_path, "--data": args.data}
+    for opt in ("loss", "forward"):
+        if getattr(args, opt) is not None:
+            inputs[f"--{opt}"] = _split_spec(f"--{opt}", getattr(args, opt))[0]
+    planned = plan_outputs(files={"--json": args.json}, dirs={"--report": args.report},
+                           inputs=inputs, suffixes={"--json": (".json",)})
+    data = _load_data(args.data)
+    model, optimizer = _model(load_callable("FACTORY", args.factory))
+    loss_fn = load_callable("--loss", args.loss) if args.loss else None
+    forward = load_callable("--forward", args.forward) if args.forward else None
+
+    from vaeproofs.audit import AuditInterrupted, audit_vae
+
+    try:
+        report = audit_vae(model, data, variance=args.variance, forward=forward, loss_fn=loss_fn,
+                           optimizer=optimizer, n_points=args.n_points, steps=args.steps,
+                           seed=args.seed, progress=not args.no_progress and sys.stderr.isatty())
+    except AuditInterrupted as exc:
+        _write(args, planned, exc.report)
+        print("vaeproofs audit: interrupted; the record so far is written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print(report.verdict)
+    vf = report.variance_floor
+    print(f"\nfloor {vf.floor}  cap/point {report.cap_per_point}  best objective/point "
+          f"{report.best_objective_per_point}  min variance {report.min_variance}  "
+          f"decision {report.decision}")
+    _write(args, planned, report)
+    if "--report" in planned:
+        print(f"report: {planned['--report'] / 'report.html'}")
+    if report.decision == "conflict":
+        print("vaeproofs audit: the evidence conflicts (see the evidence table)", file=sys.stderr)
+        return EXIT_CONFLICT
+    return EXIT_OK if report.decision in ("holds", "fails") else EXIT_UNDECIDED
