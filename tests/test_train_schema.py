@@ -47,6 +47,16 @@ def test_normal_run_validates(tmp_path: Path, validator: jsonschema.Draft202012V
         TrainConfig.__dataclass_fields__)
 
 
+@pytest.mark.parametrize("extra", [["--likelihood", "gaussian-nll-eps", "--nll-eps", "1e-3"],
+                                   ["--likelihood", "beta-nll"], ["--dequantize", "fresh"]])
+def test_runs_with_optional_metrics_validate(tmp_path: Path, extra: list[str],
+                                             validator: jsonschema.Draft202012Validator) -> None:
+    doc = _run(tmp_path, *extra)
+    validator.validate(doc)
+    has_objective = "--likelihood" in extra
+    assert ("train_objective_max" in doc["history"][0]) == has_objective
+
+
 def test_loss_divergence_validates(tmp_path: Path, validator: jsonschema.Draft202012Validator
                                    ) -> None:
     doc = _run(tmp_path, "--dtype", "float32", "--lr", "1000")
