@@ -14,7 +14,7 @@ import pytest
 from vaeproofs.cli import build_parser, main
 from vaeproofs.cli import train as train_cli
 from vaeproofs.numeric.heads import HEADS
-from vaeproofs.numeric.training import TrainConfig
+from vaeproofs.numeric.training import DEFAULT_MEMORY_BUDGET_GB, TrainConfig
 
 TINY = ["--n-train", "8", "--steps", "20", "--hidden", "16", "--latent-dim", "2",
         "--n-test", "20", "--iwae-samples", "8", "--elbo-samples", "2", "--log-every", "10",
@@ -36,6 +36,11 @@ def _one_line_error(capsys: pytest.CaptureFixture[str], argv: list[str], option:
 
 def test_likelihood_choices_match_the_heads() -> None:
     assert set(train_cli.LIKELIHOODS) == set(HEADS)
+
+
+def test_memory_budget_default_matches_the_library() -> None:
+    # Kept as a literal in the CLI so that `--help` does not import torch.
+    assert train_cli._DEFAULT_BUDGET_GB == DEFAULT_MEMORY_BUDGET_GB
 
 
 def test_help_explains_every_option() -> None:

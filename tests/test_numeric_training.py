@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import replace
 from pathlib import Path
@@ -37,7 +36,7 @@ REQUIRED_KEYS = {"config", "outcome", "diverged_at_step", "cap", "final", "best"
 
 
 def _max_logged(result, key: str) -> float:  # type: ignore[no-untyped-def]
-    return max(row[key] for row in result.history)
+    return max(getattr(row, key) for row in result.history)
 
 
 def test_same_seed_gives_identical_histories_and_another_seed_does_not() -> None:
@@ -74,7 +73,7 @@ def test_floor_cap_is_never_exceeded_at_any_step() -> None:
     assert res.cap == res.floor_cap_threshold == -32 * math.log(2 * math.pi * 0.05)
     assert _max_logged(res, "train_elbo_max") <= res.cap
     assert res.passed_cap_at_step is None
-    floor_seen = min(r["min_decoder_variance"] for r in res.history)
+    floor_seen = min(r.min_decoder_variance for r in res.history)
     assert 0.05 <= floor_seen < 0.05 * 1.05
     free = train(replace(cfg, likelihood="per-pixel"), progress=False)
     assert free.cap is None and free.passed_cap_at_step is not None
@@ -86,7 +85,7 @@ def test_bernoulli_training_elbo_stays_at_or_below_zero() -> None:
                 progress=False)
     assert res.cap == 0.0
     assert _max_logged(res, "train_elbo_max") <= 0.0
-    assert res.final["train_elbo_mean"] > res.history[0]["train_elbo_mean"] + 10.0  # learned
+    assert res.final.train_elbo_mean > res.history[0].train_elbo_mean + 10.0  # learned
 
 
 def test_fixed_variance_stays_under_its_cap() -> None:
@@ -122,10 +121,10 @@ def test_divergence_is_a_recorded_outcome(tmp_path: Path) -> None:
     assert res.outcome == "diverged"
     assert res.diverged_at_step == 2
     assert res.divergence is not None and "loss" in res.divergence
-    assert [r["step"] for r in res.history] == [0]  # history up to the divergence is kept
+    assert [r.step for r in res.history] == [0]  # history up to the divergence is kept
     doc = read_json(write_json(res, tmp_path / "d.json"))
     assert doc["outcome"] == "diverged" and doc["diverged_at_step"] == 2
-    assert doc["final"]["train_elbo_mean"] == res.history[0]["train_elbo_mean"]
+    assert doc["final"]["train_elbo_mean"] == res.history[0].train_elbo_mean
 
 
 def test_non_finite_parameter_is_caught_after_the_update() -> None:
@@ -142,17 +141,18 @@ def test_non_finite_parameter_is_caught_after_the_update() -> None:
     assert trainer.problem == "non-finite parameter(s): decoder.4.bias"
 
 
-def test_non_finite_metric_at_a_logged_step_ends_the_run() -> None:
+def test_non_finite_metric_at_a_logged_step_ends_the_run(tmp_path: Path) -> None:
     # Data of size 1e200 overflow the squared error of the step-0 metrics in float64.
     huge = np.full((30, 4), 1e200)
     res = train(replace(TINY, likelihood="fixed", data="user.npy"), progress=False,
                 dataset=from_array(huge))
     assert res.outcome == "diverged" and res.diverged_at_step == 0
     assert "non-finite metric" in (res.divergence or "")
-    assert res.final == {}
-    doc = res.to_dict()
-    json.dumps(doc, allow_nan=False)  # strict JSON: non-finite values became null
+    assert res.final is None
+    doc = read_json(write_json(res, tmp_path / "d.json"))  # strict JSON: non-finite -> null
     assert doc["history"][0]["train_elbo_mean"] is None
+    assert {"path": "history[0].train_elbo_mean", "value": "-inf"} in doc["non_finite"]
+    assert doc["final"] == {} and doc["best"]["train_elbo_max"] is None
 
 
 def test_config_validation_names_the_option() -> None:
@@ -277,8 +277,8 @@ def test_quick_confirming_suite_shows_what_the_theory_predicts() -> None:
         assert r.passed_cap_at_step is not None
         # ... while the test log-likelihood falls, by more than 3 combined standard errors.
         best, final = r.best, r.final
-        se = math.hypot(best["test_iwae_se"], final["test_iwae_se"])
-        assert best["test_iwae"] - final["test_iwae"] > 3 * se
+        se = math.hypot(best.test_iwae_se, final.test_iwae_se)
+        assert best.test_iwae - final.test_iwae > 3 * se
     raw, deq = per_pixel
     assert raw.constant_pixels > 0 and deq.constant_pixels == 0
     for r in results.values():

@@ -139,9 +139,7 @@ def _ctx_with(results: dict[str, object]) -> EvidenceContext:
 
 def _tampered(result, **row):  # type: ignore[no-untyped-def]
     """A copy of a result whose last logged row has the given values."""
-    new = replace(result, history=[dict(r) for r in result.history])
-    new.history[-1].update(row)
-    return new
+    return replace(result, history=[*result.history[:-1], replace(result.history[-1], **row)])
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +179,7 @@ def test_fresh_dequantisation_vote_follows_the_bound(tiny_runs) -> None:  # type
 def test_gaussian_nll_eps_votes_only_when_the_variance_is_below_eps(tiny_runs) -> None:  # type: ignore[no-untyped-def]
     run = tiny_runs["gaussian-nll-epsFalse"]
     low = _tampered(run, min_decoder_variance=1e-3)
-    high = replace(run, history=[{**r, "min_decoder_variance": 0.5} for r in run.history])
+    high = replace(run, history=[replace(r, min_decoder_variance=0.5) for r in run.history])
     votes = {e.condition: e.supports for e in gaussian_nll_eps_training(_ctx_with({"a": low}))}
     assert votes[Condition.GAUSSIAN_NLL_EPS_VARIANCE] is False
     assert votes[Condition.GAUSSIAN_NLL_EPS_REPORTED] is True

@@ -40,8 +40,8 @@ def _runs(ctx: EvidenceContext, likelihood: str) -> list[Any]:
 
 
 def _best(result: Any, key: str) -> float:
-    values = [row[key] for row in result.history
-              if row.get(key) is not None and math.isfinite(row[key])]
+    values = [v for row in result.history
+              if (v := getattr(row, key)) is not None and math.isfinite(v)]
     return max(values) if values else -math.inf
 
 
@@ -229,8 +229,8 @@ def gaussian_nll_eps_training(ctx: EvidenceContext) -> list[Evidence]:
     for r in _runs(ctx, "gaussian-nll-eps"):
         eps = r.config.nll_eps
         cap = gaussian_log_density_cap(r.dim, eps)
-        min_var = min(row["min_decoder_variance"] for row in r.history)
-        below = max((row.get("fraction_variance_below_eps") or 0.0) for row in r.history)
+        min_var = min(row.min_decoder_variance for row in r.history)
+        below = max((row.fraction_variance_below_eps or 0.0) for row in r.history)
         reported = _best(r, "train_objective_max")
         true_best = _best(r, "train_elbo_max")
         crossed = min_var < eps
@@ -308,8 +308,8 @@ def beta_nll_training(ctx: EvidenceContext) -> list[Evidence]:
     """beta-NLL run: how far the variance falls (informative: a finite run)."""
     out = []
     for r in _runs(ctx, "beta-nll"):
-        first = r.history[0]["min_decoder_variance"]
-        last = min(row["min_decoder_variance"] for row in r.history)
+        first = r.history[0].min_decoder_variance
+        last = min(row.min_decoder_variance for row in r.history)
         decades = math.log10(first / last) if last > 0 else math.inf
         out.append(Evidence(
             "numeric",

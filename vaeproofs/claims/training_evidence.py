@@ -32,19 +32,18 @@ def _label(result: Any) -> str:
 
 
 def _max_train_elbo(result: Any) -> float:
-    values = [row["train_elbo_max"] for row in result.history
-              if row.get("train_elbo_max") is not None and math.isfinite(row["train_elbo_max"])]
+    values = [row.train_elbo_max for row in result.history if math.isfinite(row.train_elbo_max)]
     return max(values) if values else -math.inf
 
 
 def _iwae_drop(result: Any) -> tuple[float, float, float] | None:
     """(best, final, z): how many standard errors the final test IWAE is below its best."""
     best, final = result.best, result.final
-    if best.get("test_iwae") is None or final.get("test_iwae") is None:
+    if best.test_iwae is None or final is None:
         return None
-    se = math.hypot(best.get("test_iwae_se") or 0.0, final.get("test_iwae_se") or 0.0)
-    drop = best["test_iwae"] - final["test_iwae"]
-    return best["test_iwae"], final["test_iwae"], (drop / se if se > 0 else math.inf)
+    se = math.hypot(best.test_iwae_se or 0.0, final.test_iwae_se)
+    drop = best.test_iwae - final.test_iwae
+    return best.test_iwae, final.test_iwae, (drop / se if se > 0 else math.inf)
 
 
 def memorisation_passes_floor_cap(ctx: EvidenceContext) -> list[Evidence]:
@@ -75,21 +74,21 @@ def variance_shrinks(ctx: EvidenceContext) -> list[Evidence]:
     """Per-pixel variance: the minimum decoder variance falls by orders of magnitude."""
     out = []
     for r in _runs(ctx, "per-pixel"):
-        rows = [row for row in r.history if row.get("min_decoder_variance") is not None]
+        rows = r.finite_history
         if len(rows) < 2:
             continue
-        first, last = rows[0]["min_decoder_variance"], rows[-1]["min_decoder_variance"]
-        kl = rows[-1].get("kl")
+        first, last = rows[0].min_decoder_variance, rows[-1].min_decoder_variance
+        kl = rows[-1].kl
         decades = math.log10(first / last) if last > 0 else math.inf
         # "Shrinks toward 0": at least one decade below the xi-floor the run is compared with
         # and below where it started; a floored model could not go under xi at all.
         shrinks = last < r.config.xi and decades >= 1.0
         out.append(Evidence(
             "numeric",
-            f"{_label(r)}: minimum decoder variance {first:.2e} at step {rows[0]['step']} -> "
-            f"{last:.2e} at step {rows[-1]['step']} ({decades:.1f} decades, below xi = "
+            f"{_label(r)}: minimum decoder variance {first:.2e} at step {rows[0].step} -> "
+            f"{last:.2e} at step {rows[-1].step} ({decades:.1f} decades, below xi = "
             f"{r.config.xi:g}: {last < r.config.xi}), while the KL per point stays finite "
-            f"({kl if kl is None else round(kl, 2)} nats).",
+            f"({round(kl, 2)} nats).",
             shrinks, Condition.PER_PIXEL_TRAINED, figures=("training",),
             data={"first": first, "last": last, "decades": decades}))
     return out

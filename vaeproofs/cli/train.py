@@ -1,22 +1,30 @@
-"""``vaeproofs train``: train one VAE and write its record as JSON (and a PNG figure).
+"""``vaeproofs train``: train one VAE and write its record as JSON (and a figure).
 
 The options are those of :class:`vaeproofs.numeric.training.TrainConfig`; the defaults
-are the per-pixel run of the confirming experiment.  Bad input ends with one line on
-standard error and exit code 2.  A run that reaches a non-finite value is a recorded
-outcome (``"diverged"`` in the JSON), not an error: the exit code is 0.
+are the per-pixel run of the confirming experiment.  Every output path (``--json``,
+``--plot``) is validated before any work (:func:`vaeproofs.outputs.plan_outputs`).
+Bad input, including a run whose estimated memory exceeds ``--memory-budget-gb``,
+ends with one line on standard error naming the option, exit code 2, nothing written.
+A run that reaches a non-finite value is a recorded outcome (``"diverged"`` in the
+JSON; the non-finite numbers are ``null`` and listed under ``"non_finite"``), not an
+error: the exit code is 0.  Ctrl-C writes the record so far (outcome
+``"interrupted"``) to ``--json``, prints one line and exits with code 130.  The JSON
+document is described in :mod:`vaeproofs.numeric.training.result` and its schema is
+``vaeproofs/schemas/train.schema.json``.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import io
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from vaeproofs.cli.exit_codes import EXIT_INTERRUPTED
 from vaeproofs.constants import DECODER_FAMILIES
 from vaeproofs.errors import InvalidArgumentError
+from vaeproofs.outputs import FIGURE_SUFFIXES, plan_outputs, write_atomic, write_json
 
 # TrainConfig field -> command-line option, so that errors name what the user typed.
 _OPTION = {
@@ -32,6 +40,13 @@ _OPTION = {
     "num_threads": "--threads", "label": "--label", "s_min": "--s-min",
     "softclip_min": "--softclip-min", "nll_eps": "--nll-eps", "beta_nll": "--beta-nll",
 }
+
+# Arguments of train() that are not TrainConfig fields.
+_OTHER_OPTIONS = {"memory_budget_gb": "--memory-budget-gb"}
+
+# = vaeproofs.numeric.training.budget.DEFAULT_MEMORY_BUDGET_GB (checked by the tests), so that
+# `vaeproofs train --help` does not have to import torch.
+_DEFAULT_BUDGET_GB = 4.0
 
 # Kept in step with vaeproofs.numeric.heads.HEADS (checked by the tests), so that
 # `vaeproofs train --help` does not have to import torch.
@@ -131,7 +146,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     o.add_argument("--train-samples", type=int, default=1,
                    help="reparameterised draws per point in the training loss")
     o.add_argument("--threads", type=_count_or_all, default=1, metavar="T",
-                   help="torch threads during the run, or 'all' to keep torch's setting")
+                   help="torch threads during the run (at most the machine's CPU count), or "
+                   "'all' to keep torch's setting")
+    o.add_argument("--memory-budget-gb", type=float, default=_DEFAULT_BUDGET_GB, metavar="GB",
+                   help="refuse a run whose estimated memory (parameters, Adam state, data, "
+                   "the largest step or evaluation) exceeds this many GiB")
     r = p.add_argument_group("metrics and output")
     r.add_argument("--log-every", type=int, default=100, help="steps between logged metrics")
     r.add_argument("--elbo-samples", type=int, default=8,
@@ -140,8 +159,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="importance samples K per test point for the IWAE log-likelihood")
     r.add_argument("--json", required=True, metavar="OUT.json",
                    help="where to write the run's record (written atomically)")
-    r.add_argument("--plot", default=None, metavar="OUT.png",
-                   help="also write the training-curve figure as PNG")
+    r.add_argument("--plot", default=None, metavar="OUT.{png,svg,pdf}",
+                   help="also write the training-curve figure, in the format its suffix "
+                   "names (.png, .svg or .pdf)")
     r.add_argument("--label", default="", help="name of the run in the figure and the bar")
     r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show a progress bar on standard error (default: when standard "
@@ -167,65 +187,79 @@ def _config_values(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _save_png(fig: Any, path: Path) -> None:
-    """Write the figure atomically (temporary file in the same folder, then os.replace)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
-                               dir=path.parent if str(path.parent) else ".")
-    os.close(fd)
-    try:
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; figures are meant to be shared
-        fig.savefig(tmp, format="png", dpi=110)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _figure_bytes(fig: Any, suffix: str) -> bytes:
+    """The figure in the format its file suffix names (png, svg or pdf)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=suffix.lstrip(".").lower(), dpi=110)
+    return buffer.getvalue()
 
 
-def _check_folder(option: str, path: str | None) -> None:
-    if path is not None and not Path(path).resolve().parent.is_dir():
-        raise InvalidArgumentError(option, f"the folder of {path!r} does not exist")
+def _plan(args: argparse.Namespace) -> dict[str, Path]:
+    """Validate every output path before any work (one line, exit code 2, nothing written)."""
+    data = args.data if args.data not in ("digits", "manifold") else None
+    return plan_outputs(files={"--json": args.json, "--plot": args.plot},
+                        inputs={"--data": data}, suffixes={"--plot": FIGURE_SUFFIXES})
+
+
+def _option_error(exc: InvalidArgumentError) -> InvalidArgumentError:
+    """The same error, naming the command-line option instead of the TrainConfig field."""
+    problem = exc.problem.replace("(memory_budget_gb)", "(--memory-budget-gb)")
+    option = _OPTION.get(exc.argument) or _OTHER_OPTIONS.get(exc.argument, exc.argument)
+    return InvalidArgumentError(option, problem)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``vaeproofs train``; returns the exit code."""
-    _check_folder("--json", args.json)
-    _check_folder("--plot", args.plot)
-    from vaeproofs.numeric.results import write_json
-    from vaeproofs.numeric.training import TrainConfig, train
+    planned = _plan(args)
+    from vaeproofs.numeric.training import TrainConfig, TrainingInterrupted, train
 
     try:
         config = TrainConfig(**_config_values(args))
         progress = sys.stderr.isatty() if args.progress is None else args.progress
-        result = train(config, progress=progress)
+        result = train(config, progress=progress, memory_budget_gb=args.memory_budget_gb)
     except InvalidArgumentError as exc:
-        raise InvalidArgumentError(_OPTION.get(exc.argument, exc.argument), exc.problem
-                                   ) from exc
-    write_json(result, args.json)
+        raise _option_error(exc) from exc
+    except TrainingInterrupted as stop:
+        write_json(planned["--json"], stop.result.to_json())
+        rows = stop.result.history
+        where = f"after logged step {rows[-1].step}" if rows else "before the first logged step"
+        print(f"vaeproofs train: interrupted {where}; wrote the record so far to {args.json}",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    write_json(planned["--json"], result.to_json())
     if args.plot is not None:
         from vaeproofs.numeric.figure import plot_training
 
-        _save_png(plot_training(result), Path(args.plot))
-    doc = result.to_dict()
-    final = doc["final"]
-    status = doc["outcome"] + (f" at step {doc['diverged_at_step']} ({doc['divergence']})"
-                               if doc["outcome"] == "diverged" else "")
-    passed = doc["passed_cap_at_step"]
+        write_atomic(planned["--plot"], _figure_bytes(plot_training(result), planned["--plot"].suffix))
+    _summary(args, config, result)
+    return 0
+
+
+def _nats(value: float) -> str:
+    """Two decimals for ordinary values; four significant digits for huge ones."""
+    return f"{value:.2f}" if abs(value) < 1e7 else f"{value:.4g}"
+
+
+def _summary(args: argparse.Namespace, config: Any, result: Any) -> None:
+    final = result.final
+    status = result.outcome + (f" at step {result.diverged_at_step} ({result.divergence})"
+                               if result.outcome == "diverged" else "")
+    passed = result.passed_cap_at_step
     print(f"{config.likelihood} on {result.n_train} {config.data} points, {config.steps} steps:"
           f" {status}")
-    if final:
-        print(f"  training ELBO per point: mean {final['train_elbo_mean']:.2f}, max "
-              f"{final['train_elbo_max']:.2f} nats; min decoder variance "
-              f"{final['min_decoder_variance']:.3g}")
-        print(f"  test ELBO {final['test_elbo']:.2f}, test IWAE (K={config.iwae_samples}) "
-              f"{final['test_iwae']:.2f} +- {final['test_iwae_se']:.2f} nats per point")
-    if final and final.get("train_objective_max") is not None:
+    if final is not None:
+        print(f"  training ELBO per point: mean {_nats(final.train_elbo_mean)}, max "
+              f"{_nats(final.train_elbo_max)} nats; min decoder variance "
+              f"{final.min_decoder_variance:.3g}")
+        print(f"  test ELBO {_nats(final.test_elbo)}, test IWAE (K={config.iwae_samples}) "
+              f"{_nats(final.test_iwae)} +- {_nats(final.test_iwae_se)} nats per point")
+    if final is not None and final.train_objective_max is not None:
         print(f"  training objective the loss reports (not the ELBO): mean "
-              f"{final['train_objective_mean']:.2f}, max {final['train_objective_max']:.2f}"
-              + ("" if final.get("fraction_variance_below_eps") is None else
-                 f"; fraction of variances below eps {final['fraction_variance_below_eps']:.3f}"))
-    cap = "none" if doc["cap"] is None else f"{doc['cap']:.2f}"
+              f"{_nats(final.train_objective_mean)}, max {_nats(final.train_objective_max)}"
+              + ("" if final.fraction_variance_below_eps is None else
+                 f"; fraction of variances below eps {final.fraction_variance_below_eps:.3f}"))
+    cap = "none" if result.cap is None else f"{result.cap:.2f}"
     print(f"  cap of this family: {cap}; floor cap -(D/2) log(2 pi xi) = "
-          f"{doc['floor_cap_threshold']:.2f} (xi={config.xi:g}): "
+          f"{result.floor_cap_threshold:.2f} (xi={config.xi:g}): "
           + ("not passed" if passed is None else f"passed at step {passed}"))
     print(f"  wrote {args.json}" + (f" and {args.plot}" if args.plot else ""))
-    return 0

@@ -1,6 +1,7 @@
 """Torch VAEs trained on real data, with every decoder family of THEORY.md section 1.
 
-Public API: :class:`TrainConfig`, :func:`train` -> :class:`TrainResult`,
+Public API: :class:`TrainConfig`, :func:`train` -> :class:`TrainResult` (one
+:class:`HistoryRow` per logged step),
 :func:`write_json`, :func:`plot_training`, :func:`confirming_suite`, the likelihood
 heads (:data:`HEADS`, :func:`make_head`) and the data loaders.  This package imports
 torch; it never imports sympy at module load.  (The linear-VAE module
@@ -12,16 +13,24 @@ from vaeproofs.numeric.heads import HEADS, HeadOptions, LikelihoodHead, make_hea
 from vaeproofs.numeric.networks import VAE
 from vaeproofs.numeric.results import read_json, write_json
 from vaeproofs.numeric.suite import confirming_suite, remedy_suite
-from vaeproofs.numeric.training import TrainConfig, TrainResult, train
+from vaeproofs.numeric.training import (
+    HistoryRow,
+    TrainConfig,
+    TrainingInterrupted,
+    TrainResult,
+    train,
+)
 
 __all__ = [
     "HEADS",
     "VAE",
     "Dataset",
     "HeadOptions",
+    "HistoryRow",
     "LikelihoodHead",
     "TrainConfig",
     "TrainResult",
+    "TrainingInterrupted",
     "confirming_suite",
     "digits_dataset",
     "from_array",

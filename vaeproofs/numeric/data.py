@@ -202,7 +202,13 @@ def manifold_dataset(*, n_points: int = 2000, data_dim: int = 64, manifold_dim: 
 
 def from_array(x: ArrayLike, *, test_fraction: float = 0.2, seed: int = 0,
                name: str = "array", binarized: bool = False) -> Dataset:
-    """A user's array of shape (N, D), N >= 2, finite, split into train and test."""
+    """A user's array of shape (N, D), N >= 2, finite, split into train and test.
+
+    A torch tensor is detached (and moved to the CPU) first, so one that requires
+    gradients is read as its values.
+    """
+    if hasattr(x, "detach") and hasattr(x, "requires_grad"):
+        x = x.detach().cpu()
     arr = as_float_array("data", x)
     if arr.ndim != 2 or arr.shape[0] < 2 or arr.shape[1] < 1:
         raise InvalidArgumentError(

@@ -33,11 +33,16 @@ __all__ = ["plot_training"]
 def _series(result: TrainResult, key: str) -> tuple[list[float], list[float]]:
     xs, ys = [], []
     for row in result.history:
-        v = row.get(key)
+        v = getattr(row, key)
         if isinstance(v, float):
-            xs.append(float(row["step"]))  # type: ignore[arg-type]
+            xs.append(float(row.step))
             ys.append(v)
     return xs, ys
+
+
+def _plain_text(text: str) -> str:
+    """``text`` shown as written: each ``$`` escaped, so matplotlib never reads mathtext."""
+    return text.replace("$", r"\$")
 
 
 def _plain(value: float, _pos: object = None) -> str:
@@ -67,7 +72,7 @@ def plot_training(results: TrainResult | Sequence[TrainResult]) -> Figure:
     omitted: list[str] = []
     for i, res in enumerate(runs):
         colour = f"C{i % 10}"
-        label = res.config.label or res.config.likelihood
+        label = _plain_text(res.config.label or res.config.likelihood)
         if res.outcome == "diverged":
             label += f" (diverged at {res.diverged_at_step})"
         ax_tr.plot(*_series(res, "train_elbo_mean"), color=colour, label=label)

@@ -37,12 +37,19 @@ class EvalSettings:
 
 
 def mean_and_standard_error(values: Tensor) -> tuple[float, float]:
-    """Sample mean and its standard error std / sqrt(n) (std with n - 1; 0 when n = 1)."""
+    """Sample mean and its standard error std / sqrt(n) (std with n - 1; 0 when n = 1).
+
+    The standard deviation is computed on ``values / max |values|`` and scaled back, so
+    values of size 1e160 (whose squares overflow float64) still give a finite error.
+    """
     n = values.numel()
     mean = float(values.mean())
     if n < 2:
         return mean, 0.0
-    return mean, float(values.std(unbiased=True)) / math.sqrt(n)
+    scale = values.abs().max()
+    if not bool(torch.isfinite(scale)) or float(scale) == 0.0:
+        return mean, float(values.std(unbiased=True)) / math.sqrt(n)
+    return mean, float(scale) * float((values / scale).std(unbiased=True)) / math.sqrt(n)
 
 
 def _chunks(x: Tensor, size: int) -> list[Tensor]:

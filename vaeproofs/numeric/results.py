@@ -1,18 +1,21 @@
 """Write and read training results as JSON, atomically.
 
-The document is :meth:`TrainResult.to_dict` (or a list of them for a suite); it is
-strict JSON: non-finite numbers are written as ``null``, never as ``NaN``.
+The document is :meth:`TrainResult.to_json` (or a list of them for a suite), written by
+:func:`vaeproofs.outputs.write_json`: strict JSON, where a non-finite number (a
+diverged run's last metrics) is written as ``null`` and listed, with its path and
+value, under the document's ``"non_finite"`` key, never as ``NaN``.  Files are written
+atomically with mode 0644 (results are meant to be shared).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from vaeproofs import outputs
 from vaeproofs.numeric.training import TrainResult
 
 __all__ = ["read_json", "write_json"]
@@ -20,37 +23,14 @@ __all__ = ["read_json", "write_json"]
 
 def write_json(result: TrainResult | Sequence[TrainResult] | dict[str, Any],
                path: str | os.PathLike[str]) -> Path:
-    """Write ``result`` to ``path`` atomically: a temporary file in the same folder, then
-    :func:`os.replace`, so a reader never sees a half-written file.  Returns the path."""
+    """Write ``result`` to ``path`` atomically (temporary file, fsync, rename); return the path."""
     if isinstance(result, TrainResult):
-        doc: Any = result.to_dict()
+        doc: Any = result.to_json()
     elif isinstance(result, dict):
         doc = result
     else:
-        doc = [r.to_dict() for r in result]
-    text = json.dumps(doc, indent=1, allow_nan=False) + "\n"
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; results are meant to be shared
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        _remove_quietly(tmp)
-        raise
-    return target
-
-
-def _remove_quietly(path: str) -> None:
-    """Remove a leftover temporary file, ignoring a missing one."""
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
+        doc = [r.to_json() for r in result]
+    return outputs.write_json(path, doc)
 
 
 def read_json(path: str | os.PathLike[str]) -> Any:
