@@ -39,6 +39,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 __all__ = ["FIELD", "SweepSpec", "load_preset", "load_spec", "parse_spec", "preset_names", "run_id"]
 
 _COUNT, _INT, _FLOAT, _STR, _BOOL, _OPT_BOOL = "count", "int", "float", "str", "bool", "opt_bool"
+_BOOL_OR_STR = "bool_or_str"  # dequantize: true/false, or "static"/"fresh" (TrainConfig checks the word)
 
 #: Spec key -> (TrainConfig field, kind).  Keys are ``vaeproofs train``'s options with
 #: dashes as underscores (``--floor`` sets the field ``xi``, ``--threads`` ``num_threads``);
@@ -46,7 +47,7 @@ _COUNT, _INT, _FLOAT, _STR, _BOOL, _OPT_BOOL = "count", "int", "float", "str", "
 FIELD: dict[str, tuple[str, str]] = {
     "likelihood": ("likelihood", _STR), "data": ("data", _STR), "n_train": ("n_train", _COUNT),
     "n_test": ("n_test", _COUNT), "test_fraction": ("test_fraction", _FLOAT),
-    "dequantize": ("dequantize", _BOOL), "binarize": ("binarize", _OPT_BOOL),
+    "dequantize": ("dequantize", _BOOL_OR_STR), "binarize": ("binarize", _OPT_BOOL),
     "data_seed": ("data_seed", _INT), "manifold_dim": ("manifold_dim", _INT),
     "data_dim": ("data_dim", _INT), "floor": ("xi", _FLOAT), "fixed_std": ("fixed_std", _FLOAT),
     "nu": ("nu", _FLOAT), "latent_dim": ("latent_dim", _INT), "hidden": ("hidden", _INT),
@@ -55,7 +56,8 @@ FIELD: dict[str, tuple[str, str]] = {
     "dtype": ("dtype", _STR), "train_samples": ("train_samples", _INT),
     "threads": ("num_threads", _COUNT), "log_every": ("log_every", _INT),
     "elbo_samples": ("elbo_samples", _INT), "iwae_samples": ("iwae_samples", _INT),
-    "label": ("label", _STR),
+    "label": ("label", _STR), "s_min": ("s_min", _FLOAT), "softclip_min": ("softclip_min", _FLOAT),
+    "nll_eps": ("nll_eps", _FLOAT), "beta_nll": ("beta_nll", _FLOAT),
 }
 _KEY_OF_FIELD = {f: k for k, (f, _) in FIELD.items()}
 
@@ -74,6 +76,10 @@ def _convert(key: str, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidArgumentError(key, f"must be a number, got {value!r}")
         return float(value)
+    if kind == _BOOL_OR_STR:
+        if not isinstance(value, bool | str):
+            raise InvalidArgumentError(key, f"must be true, false or a word, got {value!r}")
+        return value
     if kind in (_BOOL, _OPT_BOOL):
         if not isinstance(value, bool):
             raise InvalidArgumentError(key, f"must be true or false, got {value!r}")
