@@ -20,7 +20,7 @@ from typing import Any
 import mpmath
 import sympy as sp
 
-from vaeproofs.constructions.base import Construction, as_mpf_list
+from vaeproofs.constructions.base import Construction
 from vaeproofs.constructions.bernoulli import BernoulliElbo
 from vaeproofs.constructions.degenerate_linear import DegenerateLinear
 from vaeproofs.constructions.exact_likelihood import ExactLikelihood
@@ -29,6 +29,7 @@ from vaeproofs.constructions.manifold import ClosedCurve
 from vaeproofs.constructions.memorising_elbo import MemorisingElbo
 from vaeproofs.constructions.precision import correct_digits, relative_error
 from vaeproofs.constructions.student_t import StudentTElbo
+from vaeproofs.constructions.values import as_mpf_list
 from vaeproofs.errors import InvalidArgumentError
 
 __all__ = [
@@ -68,9 +69,13 @@ def get(name: str) -> Construction:
                                f"{', '.join(names())}")
 
 
-def evaluate(construction: Construction, values: Sequence[Any] | None = None, *,
+def evaluate(construction: Construction | str, values: Sequence[Any] | None = None, *,
              dps: int = 30, digits: bool = True) -> dict[str, Any]:
-    """The JSON row of one construction.
+    """The JSON row of one construction (a :class:`Construction` or its name).
+
+    ``values``: a sequence of parameter values (see
+    :func:`vaeproofs.constructions.values.as_mpf`; ``None``: the default sequence).
+    Bad ``construction``, ``values`` or ``dps`` raise :class:`InvalidArgumentError`.
 
     Keys: ``name``, ``title``, ``objective`` (what is evaluated), ``bounded`` (computed),
     ``parameter``, ``parameter_values`` and ``values`` (decimal strings, mpmath at ``dps``),
@@ -83,6 +88,13 @@ def evaluate(construction: Construction, values: Sequence[Any] | None = None, *,
     (``{"value", "reason"}``), ``sources``, ``seconds`` (wall time of this row).
     """
     start = time.perf_counter()
+    if isinstance(construction, str):
+        construction = get(construction)
+    elif not isinstance(construction, Construction):
+        raise InvalidArgumentError("construction", f"must be a Construction or one of "
+                                   f"{', '.join(names())}, got {construction!r:.60}")
+    if not isinstance(digits, bool):
+        raise InvalidArgumentError("digits", f"must be True or False, got {digits!r}")
     vals = as_mpf_list(values, construction.default_values())
     for v in vals:
         construction.check_parameter(v)
