@@ -99,7 +99,10 @@ def _svd(Wa: Array) -> tuple[Array, Array, Array]:
     LAPACK's SVD scales internally, so W with entries near 1e300 does not overflow.
     """
     D, k = Wa.shape
-    U, d, Vt = np.linalg.svd(Wa, full_matrices=k > D)
+    try:
+        U, d, Vt = np.linalg.svd(Wa, full_matrices=k > D)
+    except np.linalg.LinAlgError as exc:  # LAPACK's iteration failed (not seen in practice)
+        raise InvalidArgumentError("W", f"its SVD did not converge: {exc}") from exc
     return U[:, :min(D, k)], d, Vt
 
 
@@ -348,7 +351,11 @@ def ppca_mle(X: ArrayLike, k: int, *, memory_budget: float | None = None) -> PPC
         raise _rank_error(k)
     centred /= spread
     scale = pre * spread  # X - mean = scale * centred
-    _, sv, Vt = np.linalg.svd(centred, full_matrices=False)
+    try:
+        _, sv, Vt = np.linalg.svd(centred, full_matrices=False)
+    except np.linalg.LinAlgError as exc:  # LAPACK's iteration failed (not seen in practice)
+        raise InvalidArgumentError("X", f"the SVD of the centred data did not converge: {exc}"
+                                   ) from exc
     lam_s = np.zeros(D)
     lam_s[:mn] = sv * sv / n  # eigenvalues of the scaled 1/n covariance, descending
     sigma2_s = float(lam_s[k:].mean())
