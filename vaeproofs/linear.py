@@ -1,6 +1,6 @@
 """The linear-Gaussian VAE in numpy: ELBO, exact marginal, exact posterior, pPCA.
 
-Model (THEORY.md section 3): p(z) = N(0, I_k), p(x | z) = N(W z + b, sigma2 I_D),
+Model (docs/theory.md section 3): p(z) = N(0, I_k), p(x | z) = N(W z + b, sigma2 I_D),
 q(z | x) = N(m, S).  Conventions: natural log; ``sigma2`` is a variance (> 0); ``S``
 is a covariance (symmetric positive definite); every function works in float64 and
 is batched over the rows of ``x`` (shape (n, D)), returning one value per row.
@@ -121,7 +121,7 @@ def _check_finite(values: Array, quantity: str) -> Array:
 
 def elbo(x: ArrayLike, W: ArrayLike, b: ArrayLike, sigma2: float, m: ArrayLike, S: ArrayLike,
          *, memory_budget: float | None = None) -> Array:
-    """ELBO of each row of ``x`` under q = N(m_i, S_i) (THEORY.md section 3)::
+    """ELBO of each row of ``x`` under q = N(m_i, S_i) (docs/theory.md section 3)::
 
         ELBO = -D/2 log(2 pi sigma2) - (||x - W m - b||^2 + tr(W S W^T)) / (2 sigma2)
                - 1/2 (tr S + m^T m - k - log det S)

@@ -49,7 +49,7 @@ __all__ = [
     "spd_matrices",
 ]
 
-#: Names of the decoder families of THEORY.md section 1, in table order.
+#: Names of the decoder families of docs/theory.md section 1, in table order.
 DECODER_FAMILIES: tuple[str, ...] = ("fixed", "shared", "per-pixel", "floor", "bernoulli",
                                      "student-t")
 
@@ -260,7 +260,7 @@ def _linear_vae_cases(draw: st.DrawFn, *, max_points: int, max_data_dim: int,
 
 @dataclass(frozen=True)
 class DecoderFamily:
-    """A decoder family of THEORY.md section 1 and its fixed hyper-parameters.
+    """A decoder family of docs/theory.md section 1 and its fixed hyper-parameters.
 
     ``name`` is one of :data:`DECODER_FAMILIES`; ``params`` holds, by family:
     fixed: ``s0_squared`` (variance); shared: ``gamma`` (initial shared variance);

@@ -1,13 +1,13 @@
 """The linear-Gaussian VAE's ELBO in torch float64: closed form and Monte Carlo estimate.
 
-Model (THEORY.md section 1 and 3): prior p(z) = N(0, I_k); decoder
+Model (docs/theory.md section 1 and 3): prior p(z) = N(0, I_k); decoder
 p(x | z) = N(W z + b, sigma2 I_D) with ``sigma2`` a VARIANCE (> 0); variational
 posterior q(z | x) = N(m, S) with ``S`` a full covariance (symmetric positive
 definite).  All logarithms are natural; every value is per data point (one entry per
 row of ``x``), summed over the D pixels and the k latent coordinates, never averaged.
 
 Closed form (Kingma & Welling 2013, arXiv 1312.6114, appendix B for the KL; the
-expectation of the Gaussian log-density under a Gaussian, THEORY.md section 3)::
+expectation of the Gaussian log-density under a Gaussian, docs/theory.md section 3)::
 
     ELBO(x) = -D/2 log(2 pi sigma2) - (||x - W m - b||^2 + tr(W S W^T)) / (2 sigma2)
               - 1/2 (tr S + m^T m - k - log det S)
@@ -143,7 +143,7 @@ def linear_elbo(x: object, W: object, b: object, sigma2: object, m: object, S: o
     Returns:
         float64 tensor of shape (n,): the ELBO in nats per data point.
 
-    References: THEORY.md section 3; Kingma & Welling 2013 (arXiv 1312.6114),
+    References: docs/theory.md section 3; Kingma & Welling 2013 (arXiv 1312.6114),
     appendix B for KL(N(m, S) || N(0, I)) = 1/2 (tr S + m^T m - k - log det S).
     """
     xt, Wt, bt, s2, mt, L, St = _checked(x, W, b, sigma2, m, S)
