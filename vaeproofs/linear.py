@@ -170,7 +170,7 @@ def elbo(x: ArrayLike, W: ArrayLike, b: ArrayLike, sigma2: float, m: ArrayLike, 
         kl = 0.5 * (np.trace(Sa, axis1=1, axis2=2) + mm - k - _logdet_spd(Sa))
         if not np.all(np.isfinite(kl)):
             raise InvalidArgumentError("S", f"too large: tr S overflows float64 (> {_MAX:.3g})")
-    return expected_loglik - kl
+        return _check_finite(expected_loglik - kl, "the ELBO")
 
 
 def log_marginal(x: ArrayLike, W: ArrayLike, b: ArrayLike, sigma2: float, *,
@@ -204,7 +204,7 @@ def log_marginal(x: ArrayLike, W: ArrayLike, b: ArrayLike, sigma2: float, *,
             quad = quad + np.einsum("nd,nd->n", e, e)
         _check_finite(quad, "the quadratic form (x - b)^T (W W^T + sigma2 I)^-1 (x - b)")
         logdet = 2.0 * float(np.log(h).sum()) + (D - r) * math.log(s2)
-    return -0.5 * (D * _LOG_2PI + logdet + quad)
+        return _check_finite(-0.5 * (D * _LOG_2PI + logdet + quad), "log p(x)")
 
 
 def _posterior_parts(xa: Array, Wa: Array, ba: Array, s2: float
@@ -279,7 +279,8 @@ def kl_to_posterior(x: ArrayLike, W: ArrayLike, b: ArrayLike, sigma2: float, m: 
         safe = np.where(t > 0, t, 1.0)
         log1p_t2 = np.where(t <= 1.0, np.log1p(t * t),
                             2.0 * np.log(safe) + np.log1p(1.0 / (safe * safe)))
-    return 0.5 * (quad - k - float(log1p_t2.sum()) - _logdet_spd(Sa))
+        return _check_finite(0.5 * (quad - k - float(log1p_t2.sum()) - _logdet_spd(Sa)),
+                             "the KL divergence")
 
 
 @dataclass(frozen=True)
