@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 
 from vaeproofs.constants import DECODER_FAMILIES
 from vaeproofs.errors import InvalidArgumentError
+from vaeproofs.validation import as_real, check_int_range, check_positive
 
 __all__ = [
     "DECODER_FAMILIES",
@@ -49,13 +50,37 @@ __all__ = [
     "spd_matrices",
 ]
 
-#: Names of the decoder families of THEORY.md section 1, in table order.
 
 
-def _check_interval(low: float, high: float) -> None:
-    if not (math.isfinite(low) and math.isfinite(high) and low < high):
-        raise InvalidArgumentError("low, high", f"must be finite with low < high, got "
-                                                f"[{low}, {high}]")
+#: Largest size (points, dimensions, batch) a strategy here accepts: they draw small
+#: test problems, and a typo such as data_dim=10**9 should fail at once, not in a draw.
+MAX_SIZE = 10_000
+
+
+def _check_interval(low: float, high: float, name: str = "low, high") -> None:
+    try:
+        lo, hi = as_real(name, low), as_real(name, high)
+    except InvalidArgumentError as exc:
+        raise InvalidArgumentError(name, f"must be finite real numbers with low < high, got "
+                                         f"[{low!r}, {high!r}]") from exc
+    if not lo < hi:
+        raise InvalidArgumentError(name, f"must be finite with low < high, got [{low}, {high}]")
+
+
+def _check_size(name: str, value: int, low: int = 1) -> int:
+    return check_int_range(name, value, low=low, high=MAX_SIZE)
+
+
+def _check_range_pair(name: str, value: object, *, positive: bool) -> tuple[float, float]:
+    """A (low, high) pair of finite reals with low < high (and low > 0 if ``positive``)."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
+        raise InvalidArgumentError(name, f"must be a pair (low, high), got {value!r:.60}")
+    lo_raw, hi_raw = value[0], value[1]  # type: ignore[index]
+    _check_interval(lo_raw, hi_raw, name)
+    lo, hi = float(lo_raw), float(hi_raw)
+    if positive and lo <= 0:
+        raise InvalidArgumentError(name, f"must lie in (0, oo) (a variance), got ({lo}, {hi})")
+    return lo, hi
 
 
 def bounded_floats(low: float, high: float) -> st.SearchStrategy[float]:
@@ -67,7 +92,14 @@ def bounded_floats(low: float, high: float) -> st.SearchStrategy[float]:
 
 def float_arrays(shape: tuple[int, ...], low: float, high: float
                  ) -> st.SearchStrategy[NDArray[np.float64]]:
-    """float64 arrays of a fixed shape with elements from :func:`bounded_floats`."""
+    """float64 arrays of a fixed shape with elements from :func:`bounded_floats`.
+
+    ``shape``: a tuple of integers in [0, MAX_SIZE].
+    """
+    if not isinstance(shape, tuple):
+        raise InvalidArgumentError("shape", f"must be a tuple of sizes, got {shape!r:.60}")
+    for size in shape:
+        _check_size("shape", size, low=0)
     _check_interval(low, high)
     return hnp.arrays(np.float64, shape, elements=bounded_floats(low, high))
 
@@ -155,18 +187,38 @@ def point_sets(draw: st.DrawFn, n: int | st.SearchStrategy[int] | None = None,
     return np.column_stack([first[list(order)], rest])
 
 
-@st.composite
-def linear_vae_params(draw: st.DrawFn, data_dim: int, latent_dim: int, n: int, *,
-                      weight_bound: float = 2.0, sigma2_range: tuple[float, float] = (0.05, 5.0),
-                      mean_bound: float = 2.0
-                      ) -> tuple[NDArray[np.float64], NDArray[np.float64], float,
-                                 NDArray[np.float64], NDArray[np.float64]]:
+def linear_vae_params(data_dim: int, latent_dim: int, n: int, *, weight_bound: float = 2.0,
+                      sigma2_range: tuple[float, float] = (0.05, 5.0), mean_bound: float = 2.0
+                      ) -> st.SearchStrategy[tuple[NDArray[np.float64], NDArray[np.float64],
+                                                   float, NDArray[np.float64],
+                                                   NDArray[np.float64]]]:
     """Parameters (W, b, sigma2, m, S) of a linear-Gaussian VAE for given dimensions.
 
     W and b have entries in [-weight_bound, weight_bound]; sigma2 (a variance) in
     ``sigma2_range``; m (n, k) in [-mean_bound, mean_bound]; S from :func:`spd_matrices`
-    (cond(S) <= (1 + k^2) / 0.1).  Returns the tuple (W, b, sigma2, m, S).
+    (cond(S) <= (1 + k^2) / 0.1).  Draws the tuple (W, b, sigma2, m, S).
+
+    The arguments are checked when the strategy is made (InvalidArgumentError naming the
+    argument): sizes are integers in [1, MAX_SIZE], bounds finite and > 0,
+    ``sigma2_range`` a pair 0 < low < high.
     """
+    _check_size("data_dim", data_dim)
+    _check_size("latent_dim", latent_dim)
+    _check_size("n", n)
+    check_positive("weight_bound", weight_bound)
+    check_positive("mean_bound", mean_bound)
+    sigma2_range = _check_range_pair("sigma2_range", sigma2_range, positive=True)
+    return _linear_vae_params(int(data_dim), int(latent_dim), int(n),
+                              weight_bound=float(weight_bound), sigma2_range=sigma2_range,
+                              mean_bound=float(mean_bound))
+
+
+@st.composite
+def _linear_vae_params(draw: st.DrawFn, data_dim: int, latent_dim: int, n: int, *,
+                       weight_bound: float, sigma2_range: tuple[float, float],
+                       mean_bound: float
+                       ) -> tuple[NDArray[np.float64], NDArray[np.float64], float,
+                                  NDArray[np.float64], NDArray[np.float64]]:
     W = draw(float_arrays((data_dim, latent_dim), -weight_bound, weight_bound))
     b = draw(float_arrays((data_dim,), -weight_bound, weight_bound))
     sigma2 = draw(bounded_floats(*sigma2_range))
@@ -175,27 +227,38 @@ def linear_vae_params(draw: st.DrawFn, data_dim: int, latent_dim: int, n: int, *
     return W, b, float(sigma2), m, S
 
 
-@st.composite
-def linear_vae_cases(draw: st.DrawFn, *, max_points: int = 6, max_data_dim: int = 5,
-                     max_latent_dim: int = 3, sigma2_range: tuple[float, float] = (0.05, 5.0)
-                     ) -> LinearVaeCase:
+def linear_vae_cases(*, max_points: int = 6, max_data_dim: int = 5, max_latent_dim: int = 3,
+                     sigma2_range: tuple[float, float] = (0.05, 5.0)
+                     ) -> st.SearchStrategy[LinearVaeCase]:
     """A :class:`LinearVaeCase` of random small dimensions.
 
     n in [1, max_points], D in [1, max_data_dim], k in [1, max_latent_dim] (k <= D is not
     required); data from :func:`point_sets` (distinct, |x| <= about 3); parameters from
-    :func:`linear_vae_params`.
+    :func:`linear_vae_params`.  Arguments are checked when the strategy is made.
     """
+    _check_size("max_points", max_points)
+    _check_size("max_data_dim", max_data_dim)
+    _check_size("max_latent_dim", max_latent_dim)
+    sigma2_range = _check_range_pair("sigma2_range", sigma2_range, positive=True)
+    return _linear_vae_cases(max_points=int(max_points), max_data_dim=int(max_data_dim),
+                             max_latent_dim=int(max_latent_dim), sigma2_range=sigma2_range)
+
+
+@st.composite
+def _linear_vae_cases(draw: st.DrawFn, *, max_points: int, max_data_dim: int,
+                      max_latent_dim: int, sigma2_range: tuple[float, float]) -> LinearVaeCase:
     n = draw(st.integers(1, max_points))
     d = draw(st.integers(1, max_data_dim))
     k = draw(st.integers(1, max_latent_dim))
     x = draw(point_sets(n, d))
-    W, b, sigma2, m, S = draw(linear_vae_params(d, k, n, sigma2_range=sigma2_range))
+    W, b, sigma2, m, S = draw(_linear_vae_params(d, k, n, weight_bound=2.0,
+                                                 sigma2_range=sigma2_range, mean_bound=2.0))
     return LinearVaeCase(x=x, W=W, b=b, sigma2=float(sigma2), m=m, S=S)
 
 
 @dataclass(frozen=True)
 class DecoderFamily:
-    """A decoder family of THEORY.md section 1 and its fixed hyper-parameters.
+    """A decoder family of docs/theory.md section 1 and its fixed hyper-parameters.
 
     ``name`` is one of :data:`DECODER_FAMILIES`; ``params`` holds, by family:
     fixed: ``s0_squared`` (variance); shared: ``gamma`` (initial shared variance);
@@ -256,11 +319,26 @@ class GaussianVaeLossInputs:
     logvar_z: NDArray[np.float64]
 
 
-@st.composite
-def gaussian_vae_loss_inputs(draw: st.DrawFn, *, max_batch: int = 8, max_data_dim: int = 6,
+def gaussian_vae_loss_inputs(*, max_batch: int = 8, max_data_dim: int = 6,
                              max_latent_dim: int = 4, logvar_bound: float = 3.0
-                             ) -> GaussianVaeLossInputs:
-    """Inputs for a user's Gaussian-VAE loss: values in [-3, 3], |log-variances| <= bound."""
+                             ) -> st.SearchStrategy[GaussianVaeLossInputs]:
+    """Inputs for a user's Gaussian-VAE loss: values in [-3, 3], |log-variances| <= bound.
+
+    Arguments are checked when the strategy is made (sizes in [1, MAX_SIZE], bound > 0).
+    """
+    _check_size("max_batch", max_batch)
+    _check_size("max_data_dim", max_data_dim)
+    _check_size("max_latent_dim", max_latent_dim)
+    check_positive("logvar_bound", logvar_bound)
+    return _gaussian_vae_loss_inputs(max_batch=int(max_batch), max_data_dim=int(max_data_dim),
+                                     max_latent_dim=int(max_latent_dim),
+                                     logvar_bound=float(logvar_bound))
+
+
+@st.composite
+def _gaussian_vae_loss_inputs(draw: st.DrawFn, *, max_batch: int, max_data_dim: int,
+                              max_latent_dim: int, logvar_bound: float
+                              ) -> GaussianVaeLossInputs:
     b = draw(st.integers(1, max_batch))
     d = draw(st.integers(1, max_data_dim))
     k = draw(st.integers(1, max_latent_dim))

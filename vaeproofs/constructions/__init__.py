@@ -21,7 +21,7 @@ from typing import Any
 import mpmath
 import sympy as sp
 
-from vaeproofs.constructions.base import Construction, as_mpf_list
+from vaeproofs.constructions.base import Construction
 from vaeproofs.constructions.bernoulli import BernoulliElbo
 from vaeproofs.constructions.degenerate_linear import DegenerateLinear
 from vaeproofs.constructions.exact_likelihood import ExactLikelihood
@@ -31,6 +31,7 @@ from vaeproofs.constructions.memorising_elbo import MemorisingElbo
 from vaeproofs.constructions.precision import correct_digits, relative_error
 from vaeproofs.constructions.row import ConstructionRow, FloatLimitRecord
 from vaeproofs.constructions.student_t import StudentTElbo
+from vaeproofs.constructions.values import as_mpf_list
 from vaeproofs.errors import InvalidArgumentError
 
 __all__ = [
@@ -81,14 +82,24 @@ def _limit_value(limit: sp.Expr) -> str | None:
     return sp.sstr(sp.N(limit, 10)) if limit.is_finite else None
 
 
-def evaluate_construction(construction: Construction, values: Sequence[Any] | None = None, *,
+def evaluate_construction(construction: Construction | str, values: Sequence[Any] | None = None, *,
                           dps: int = 30, digits: bool = True) -> ConstructionRow:
-    """Evaluate one construction along its sequence (see :class:`ConstructionRow`).
+    """Evaluate one construction (a :class:`Construction` or its name) along its sequence.
 
-    ``values``: the collapse parameter's values (default: the construction's own);
+    ``values``: the collapse parameter's values (see
+    :func:`vaeproofs.constructions.values.as_mpf`; default: the construction's own);
     ``dps``: mpmath digits; ``digits``: also check each value at ``dps + 10`` digits.
+    Bad ``construction``, ``values`` or ``digits`` raise :class:`InvalidArgumentError`.
+    Returns a :class:`ConstructionRow`.
     """
     start = time.perf_counter()
+    if isinstance(construction, str):
+        construction = get(construction)
+    elif not isinstance(construction, Construction):
+        raise InvalidArgumentError("construction", f"must be a Construction or one of "
+                                   f"{', '.join(names())}, got {construction!r:.60}")
+    if not isinstance(digits, bool):
+        raise InvalidArgumentError("digits", f"must be True or False, got {digits!r}")
     vals = as_mpf_list(values, construction.default_values())
     for v in vals:
         construction.check_parameter(v)

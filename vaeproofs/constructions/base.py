@@ -28,12 +28,12 @@ from __future__ import annotations
 
 import functools
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
 from typing import Any
 
 import mpmath
 import sympy as sp
 
+from vaeproofs.constructions.values import as_mpf
 from vaeproofs.errors import EvidenceConflictError, InvalidArgumentError
 
 __all__ = [
@@ -53,6 +53,8 @@ U = sp.Symbol("u", positive=True)
 
 #: Largest dps accepted by :meth:`Construction.objective` (keeps a typo from hanging).
 MAX_DPS = 5000
+#: Most doublings :meth:`Construction.parameter_exceeding` tries (u up to 2**4096).
+MAX_DOUBLINGS = 4096
 
 
 def asymptotic_split(expr: sp.Expr, u: sp.Symbol = U) -> tuple[sp.Expr, sp.Expr]:
@@ -141,14 +143,11 @@ class Construction(ABC):
     def check_parameter(self, t: Any) -> mpmath.mpf:
         """Return ``t`` as an mpf, requiring 0 < epsilon < 1 or alpha >= 1.
 
-        Accepts floats, ints, strings (``"1e-1000"``: use strings or mpf for values
-        below float64's range) and mpf.
+        Accepts what :func:`as_mpf` accepts: floats, ints (numpy's too), strings
+        (``"1e-1000"``: use strings or mpf for values below float64's range) and mpf;
+        refuses bools.
         """
-        try:
-            v = mpmath.mpf(t)
-        except (TypeError, ValueError) as exc:
-            raise InvalidArgumentError(self.parameter, f"must be a real number, got {t!r}"
-                                       ) from exc
+        v = as_mpf(self.parameter, t)
         if not mpmath.isfinite(v):
             raise InvalidArgumentError(self.parameter, f"must be finite, got {t!r}")
         if self.parameter == "epsilon":
@@ -305,21 +304,31 @@ class Construction(ABC):
             raise EvidenceConflictError(f"{self.name}: neither divergence nor a cap shown")
         return capped
 
-    def parameter_exceeding(self, bound: float) -> mpmath.mpf:
+    def parameter_exceeding(self, bound: Any) -> mpmath.mpf:
         """A parameter value at which the objective is predicted to exceed ``bound``.
 
         Found by bisection on the asymptote (in ``u``) with a margin of 1 + the remainder
         bound; the prediction is checked by the caller with :meth:`objective`.  Only for
-        divergent constructions.
+        divergent constructions.  ``bound``: a finite real (see :func:`as_mpf`); the
+        search doubles ``u`` at most :data:`MAX_DOUBLINGS` times (u <= 2**4096).
         """
+        target = as_mpf("bound", bound)
+        if not mpmath.isfinite(target):
+            raise InvalidArgumentError("bound", f"must be finite, got {bound!r}")
         if self.limit() != sp.oo:
             raise InvalidArgumentError("bound", f"{self.name} does not diverge to +oo")
         f = sp.lambdify(U, self._parts[0] + self._parts[1], modules="mpmath")
-        target = mpmath.mpf(bound) + 1
+        target += 1
         lo, hi = mpmath.mpf(1), mpmath.mpf(2)
         with mpmath.workdps(30):
-            while f(hi) <= target + self._margin(hi):
+            for _ in range(MAX_DOUBLINGS):
+                if f(hi) > target + self._margin(hi):
+                    break
                 lo, hi = hi, hi * 2
+            else:
+                raise InvalidArgumentError(
+                    "bound", f"too large: the asymptote of {self.name} stays below "
+                             f"{mpmath.nstr(target, 6)} up to u = 2**{MAX_DOUBLINGS}")
             for _ in range(200):
                 mid = (lo + hi) / 2
                 if f(mid) > target + self._margin(mid):
@@ -366,10 +375,3 @@ class Construction(ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
-
-
-def as_mpf_list(values: Sequence[Any] | None, default: list[mpmath.mpf]) -> list[mpmath.mpf]:
-    """Values as a list of mpf (``None`` means ``default``)."""
-    if values is None:
-        return list(default)
-    return [mpmath.mpf(v) for v in values]

@@ -1,6 +1,6 @@
 """Construction 3: the linear VAE on degenerate data (sample covariance of rank r <= k).
 
-Model (THEORY.md section 3): ``p(x | z) = N(W z + b, sigma^2 I_D)``, prior N(0, I_k),
+Model (docs/theory.md section 3): ``p(x | z) = N(W z + b, sigma^2 I_D)``, prior N(0, I_k),
 encoder ``q(z | x) = N(m(x), S)``.  Data: n points ``x_i = b + sum_j a_ij u_j`` in an
 r-dimensional affine subspace, with orthonormal ``u_1..u_r`` and sample covariance
 ``sum_j l_j u_j u_j^T`` (rank r, eigenvalues l_j > 0).
@@ -9,7 +9,7 @@ Sequence (the probabilistic-PCA maximiser of Tipping & Bishop, JRSS-B 61(3), 199
 its noise variance sent to 0): ``W = [u_j sqrt(l_j - sigma^2)]``, b the mean, and the exact
 posterior ``m = M^{-1} W^T (x - b)``, ``S = sigma^2 M^{-1}``, ``M = W^T W + sigma^2 I =
 diag(l)`` (diagonal, so a diagonal-covariance encoder attains it and the ELBO is tight).
-Substituting into the closed-form ELBO (THEORY.md section 3) and simplifying with sympy
+Substituting into the closed-form ELBO (docs/theory.md section 3) and simplifying with sympy
 gives, summed over the n points (natural log, sigma^2 a variance),
 
     ELBO = -(n/2) [D log(2 pi) + sum_j log l_j + (D - r) log sigma^2 + r],
@@ -124,7 +124,7 @@ class DegenerateLinear(Construction):
     def elbo_expression(self, sigma2: sp.Expr) -> sp.Expr:
         """The total ELBO with the construction's parameters plugged into the closed form.
 
-        Closed form (THEORY.md section 3; Gaussian expectation plus Kingma & Welling's KL):
+        Closed form (docs/theory.md section 3; Gaussian expectation plus Kingma & Welling's KL):
         ``-D/2 log(2 pi s2) - (||x - W m - b||^2 + tr(W S W^T))/(2 s2)
         - (tr S + m^T m - k - log det S)/2`` per point.
         """

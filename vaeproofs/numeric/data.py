@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 import gzip
 import importlib.util
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +35,13 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from vaeproofs.errors import InvalidArgumentError
-from vaeproofs.validation import as_float_array, check_int_range
+from vaeproofs.validation import (
+    as_float_array,
+    as_real,
+    check_int_range,
+    check_memory,
+    check_real_dtype,
+)
 
 __all__ = [
     "DIGITS_LEVELS",
@@ -200,35 +207,116 @@ def manifold_dataset(*, n_points: int = 2000, data_dim: int = 64, manifold_dim: 
                    f"R^{data_dim}")
 
 
+def _check_split_options(test_fraction: object, seed: object) -> float:
+    tf = as_real("test_fraction", test_fraction)
+    if not 0.0 < tf < 1.0:
+        raise InvalidArgumentError("test_fraction", f"must be in (0, 1), got {tf}")
+    check_int_range("seed", seed, low=0, high=2**63 - 1)  # type: ignore[arg-type]
+    return tf
+
+
+def _check_flag(name: str, value: object) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise InvalidArgumentError(name, f"must be True or False, got {value!r}")
+    return bool(value)
+
+
+def _check_matrix_shape(shape: tuple[int, ...]) -> None:
+    if len(shape) != 2 or shape[0] < 2 or shape[1] < 1:
+        raise InvalidArgumentError(
+            "data", f"must have shape (N, D) with N >= 2 and D >= 1, got {shape}")
+
+
+def _data_bytes(n_elements: int, itemsize: int, *, converted: bool) -> int:
+    """Peak extra memory of :func:`from_array`: the float64 copy when the dtype is not
+    float64 already, the train/test copies (one more float64 array) and a finiteness
+    mask (one byte per entry); a ``.npy`` load adds the array as stored."""
+    return n_elements * (8 * (2 if converted else 1) + 1) + n_elements * itemsize
+
+
 def from_array(x: ArrayLike, *, test_fraction: float = 0.2, seed: int = 0,
-               name: str = "array", binarized: bool = False) -> Dataset:
+               name: str = "array", binarized: bool = False,
+               memory_budget: float | None = None) -> Dataset:
     """A user's array of shape (N, D), N >= 2, finite, split into train and test.
 
-    A torch tensor is detached (and moved to the CPU) first, so one that requires
-    gradients is read as its values.
+    The array must have a real floating or integer dtype (bool, complex, string,
+    datetime and object arrays are refused, not converted).  The memory the float64
+    copies need is checked against the budget first (``memory_budget`` in bytes; see
+    :func:`vaeproofs.validation.check_memory`).  A torch tensor is detached (and moved
+    to the CPU) first, so one that requires gradients is read as its values.
     """
     if hasattr(x, "detach") and hasattr(x, "requires_grad"):
         x = x.detach().cpu()
-    arr = as_float_array("data", x)
-    if arr.ndim != 2 or arr.shape[0] < 2 or arr.shape[1] < 1:
-        raise InvalidArgumentError(
-            "data", f"must have shape (N, D) with N >= 2 and D >= 1, got {arr.shape}")
+    tf = _check_split_options(test_fraction, seed)
+    binarized = _check_flag("binarized", binarized)
+    if not isinstance(name, str):
+        raise InvalidArgumentError("name", f"must be a string, got {name!r}")
+    if isinstance(x, (str, bytes)):
+        raise InvalidArgumentError("data", f"must be an array, got the string {x!r:.60}")
+    try:
+        raw = np.asarray(x)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise InvalidArgumentError("data", f"must be a real array, got {type(x).__name__}"
+                                   ) from exc
+    check_real_dtype("data", raw.dtype)
+    _check_matrix_shape(raw.shape)
+    check_memory("data", _data_bytes(raw.size, 0, converted=raw.dtype != np.float64),
+                 memory_budget, what=f"a float64 copy of a {raw.shape} array and its split")
+    arr = as_float_array("data", raw)
     if binarized:
         arr = binarize(arr)
-    train, test = split(arr, test_fraction=test_fraction, seed=seed)
+    train, test = split(arr, test_fraction=tf, seed=seed)
     return Dataset(name, train, test, f"user array {arr.shape}")
 
 
+def _npy_header(p: Path) -> tuple[tuple[int, ...], np.dtype, int]:
+    """(shape, dtype, bytes of array data after the header) read without loading."""
+    with p.open("rb") as fh:
+        version = np.lib.format.read_magic(fh)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
+        else:  # newer formats: let numpy parse the header through a memory map
+            mapped = np.load(p, mmap_mode="r", allow_pickle=False)
+            return tuple(mapped.shape), mapped.dtype, mapped.nbytes
+        available = p.stat().st_size - fh.tell()
+    return tuple(shape), np.dtype(dtype), available
+
+
 def load_npy(path: str | Path, *, test_fraction: float = 0.2, seed: int = 0,
-             binarized: bool = False) -> Dataset:
-    """Load an (N, D) array from a ``.npy`` file (no pickles) and split it."""
+             binarized: bool = False, memory_budget: float | None = None) -> Dataset:
+    """Load an (N, D) array from a ``.npy`` file (no pickles) and split it.
+
+    The header is read first (``numpy.lib.format``): the dtype must be real floating or
+    integer, the shape (N, D), the file long enough for that shape, and the memory for
+    loading and copying within the budget (``memory_budget`` in bytes; see
+    :func:`vaeproofs.validation.check_memory`), before any data is read.
+    """
+    if not isinstance(path, (str, Path)):
+        raise InvalidArgumentError("data", f"must be a path to a .npy file, got {path!r:.60}")
     p = Path(path)
     if p.suffix != ".npy":
         raise InvalidArgumentError(
             "data", f"must be 'digits', 'manifold' or a path to a .npy file, got {str(path)!r}")
+    _check_split_options(test_fraction, seed)
+    try:
+        shape, dtype, available = _npy_header(p)
+    except (OSError, ValueError) as exc:
+        raise InvalidArgumentError("data", f"cannot read {str(p)!r}: {exc}") from exc
+    check_real_dtype("data", dtype)
+    _check_matrix_shape(shape)
+    n_elements = math.prod(shape)
+    if available < n_elements * dtype.itemsize:
+        raise InvalidArgumentError(
+            "data", f"{str(p)!r} is truncated: its header says shape {shape} of {dtype} "
+                    f"({n_elements * dtype.itemsize} bytes) but {available} bytes follow")
+    check_memory("data", _data_bytes(n_elements, dtype.itemsize,
+                                     converted=dtype != np.float64),
+                 memory_budget, what=f"loading a {shape} {dtype} array and its float64 split")
     try:
         arr = np.load(p, allow_pickle=False)
     except (OSError, ValueError) as exc:
         raise InvalidArgumentError("data", f"cannot read {str(p)!r}: {exc}") from exc
     return from_array(arr, test_fraction=test_fraction, seed=seed, name=p.name,
-                      binarized=binarized)
+                      binarized=binarized, memory_budget=memory_budget)

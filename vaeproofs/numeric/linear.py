@@ -1,13 +1,13 @@
 """The linear-Gaussian VAE's ELBO in torch float64: closed form and Monte Carlo estimate.
 
-Model (THEORY.md section 1 and 3): prior p(z) = N(0, I_k); decoder
+Model (docs/theory.md section 1 and 3): prior p(z) = N(0, I_k); decoder
 p(x | z) = N(W z + b, sigma2 I_D) with ``sigma2`` a VARIANCE (> 0); variational
 posterior q(z | x) = N(m, S) with ``S`` a full covariance (symmetric positive
 definite).  All logarithms are natural; every value is per data point (one entry per
 row of ``x``), summed over the D pixels and the k latent coordinates, never averaged.
 
 Closed form (Kingma & Welling 2013, arXiv 1312.6114, appendix B for the KL; the
-expectation of the Gaussian log-density under a Gaussian, THEORY.md section 3)::
+expectation of the Gaussian log-density under a Gaussian, docs/theory.md section 3)::
 
     ELBO(x) = -D/2 log(2 pi sigma2) - (||x - W m - b||^2 + tr(W S W^T)) / (2 sigma2)
               - 1/2 (tr S + m^T m - k - log det S)
@@ -27,13 +27,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from vaeproofs.errors import InvalidArgumentError
+from vaeproofs.validation import check_memory, check_real_dtype
 
 __all__ = ["MonteCarloEstimate", "linear_elbo", "linear_elbo_monte_carlo"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
+_TINY = float(np.finfo(np.float64).tiny)
 
 
 @dataclass(frozen=True)
@@ -53,11 +56,23 @@ class MonteCarloEstimate:
 
 
 def _as_float64(name: str, value: object, ndim: tuple[int, ...]) -> torch.Tensor:
-    try:
-        t = torch.as_tensor(value, dtype=torch.float64)
-    except (TypeError, ValueError, RuntimeError) as exc:
-        raise InvalidArgumentError(name, f"must be a real array, got {type(value).__name__}"
-                                   ) from exc
+    """A float64 tensor from a real tensor/array/number; complex, bool, string, datetime
+    and object inputs are refused by dtype (see :mod:`vaeproofs.validation`)."""
+    if isinstance(value, torch.Tensor):
+        if value.dtype.is_complex or value.dtype == torch.bool:
+            raise InvalidArgumentError(
+                name, f"must be a real floating or integer array, got dtype {value.dtype}")
+        t = value.to(torch.float64)
+    else:
+        if isinstance(value, (str, bytes)):
+            raise InvalidArgumentError(name, f"must be a real array, got the string {value!r:.60}")
+        try:
+            raw = np.asarray(value)
+        except (TypeError, ValueError, RuntimeError) as exc:
+            raise InvalidArgumentError(name, f"must be a real array, got {type(value).__name__}"
+                                       ) from exc
+        check_real_dtype(name, raw.dtype)
+        t = torch.as_tensor(raw.astype(np.float64, copy=False))
     if t.ndim not in ndim:
         want = " or ".join(str(d) for d in ndim)
         raise InvalidArgumentError(name, f"must have {want} dimension(s), got shape "
@@ -75,6 +90,9 @@ def _checked(x: object, W: object, b: object, sigma2: object, m: object, S: obje
     if xt.ndim == 1:
         xt = xt.unsqueeze(0)
     n, d = xt.shape
+    if n < 1 or d < 1:
+        raise InvalidArgumentError("x", f"must have at least one row and one column, got "
+                                        f"shape {tuple(xt.shape)}")
     Wt = _as_float64("W", W, (2,))
     if Wt.shape[0] != d:
         raise InvalidArgumentError("W", f"must have shape ({d}, k) to match x with D = {d}, "
@@ -87,8 +105,9 @@ def _checked(x: object, W: object, b: object, sigma2: object, m: object, S: obje
     if bt.shape != (d,):
         raise InvalidArgumentError("b", f"must have shape ({d},), got {tuple(bt.shape)}")
     s2 = _as_float64("sigma2", sigma2, (0,))
-    if float(s2.detach()) <= 0.0:
-        raise InvalidArgumentError("sigma2", f"must be > 0 (a variance), got {float(s2.detach())}")
+    if float(s2.detach()) < _TINY:
+        raise InvalidArgumentError("sigma2", f"must be >= {_TINY!r} (a variance; the smallest "
+                                             f"normal float64), got {float(s2.detach())!r}")
     mt = _as_float64("m", m, (1, 2))
     if mt.ndim == 1:
         mt = mt.unsqueeze(0)
@@ -124,7 +143,7 @@ def linear_elbo(x: object, W: object, b: object, sigma2: object, m: object, S: o
     Returns:
         float64 tensor of shape (n,): the ELBO in nats per data point.
 
-    References: THEORY.md section 3; Kingma & Welling 2013 (arXiv 1312.6114),
+    References: docs/theory.md section 3; Kingma & Welling 2013 (arXiv 1312.6114),
     appendix B for KL(N(m, S) || N(0, I)) = 1/2 (tr S + m^T m - k - log det S).
     """
     xt, Wt, bt, s2, mt, L, St = _checked(x, W, b, sigma2, m, S)
@@ -137,19 +156,27 @@ def linear_elbo(x: object, W: object, b: object, sigma2: object, m: object, S: o
     logdet_s = 2.0 * torch.log(torch.diagonal(L, dim1=-2, dim2=-1)).sum(dim=1)
     trace_s = torch.diagonal(St, dim1=-2, dim2=-1).sum(dim=1)
     kl = 0.5 * (trace_s + mt.pow(2).sum(dim=1) - k - logdet_s)
-    return expected_loglik - kl
+    value = expected_loglik - kl
+    if not bool(torch.isfinite(value.detach()).all()):
+        raise InvalidArgumentError(
+            "sigma2", "too small for the scale of x, b, W, m, S: the ELBO overflows float64; "
+                      "rescale x, b, W by c and sigma2 by c^2 (the ELBO shifts by -D log c)")
+    return value
 
 
 def linear_elbo_monte_carlo(x: object, W: object, b: object, sigma2: object, m: object,
                             S: object, *, num_samples: int,
-                            generator: torch.Generator | None = None) -> MonteCarloEstimate:
+                            generator: torch.Generator | None = None,
+                            memory_budget: float | None = None) -> MonteCarloEstimate:
     """Reparameterised Monte Carlo estimate of the linear-Gaussian ELBO, per data point.
 
     Draws ``num_samples`` samples z = m + L eps (eps ~ N(0, I_k), L the Cholesky factor
     of S) per row and averages the single-sample ELBO
     log N(x | W z + b, sigma2 I) + log N(z | 0, I) - log N(z | m, S).  The arguments are
     those of :func:`linear_elbo`; ``num_samples`` must be >= 2 (for a standard error).
-    Pass a seeded ``generator`` for reproducible draws.
+    Pass a seeded ``generator`` for reproducible draws.  The (num_samples, n, D) float64
+    residuals are checked against the memory budget first (``memory_budget`` in bytes,
+    see :func:`vaeproofs.validation.check_memory`).
 
     Returns:
         :class:`MonteCarloEstimate` with the per-point mean and standard error (float64).
@@ -159,6 +186,8 @@ def linear_elbo_monte_carlo(x: object, W: object, b: object, sigma2: object, m: 
     xt, Wt, bt, s2, mt, L, _ = _checked(x, W, b, sigma2, m, S)
     n = xt.shape[0]
     d, k = Wt.shape
+    check_memory("num_samples", 8 * 3 * num_samples * n * (d + k), memory_budget,
+                 what=f"{num_samples} samples of {n} points in D = {d}")
     eps = torch.randn((num_samples, n, k), dtype=torch.float64, generator=generator)
     z = mt + torch.einsum("nij,snj->sni", L, eps)               # (s, n, k)
     resid = xt - z @ Wt.T - bt                                   # (s, n, D)
