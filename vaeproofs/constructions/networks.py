@@ -234,7 +234,7 @@ def cell_elbo(net: CellStepDecoder, data: np.ndarray, *, centres: Sequence[float
 
 # ------------------------------------------------------------------ construction 3 ---
 class LinearGaussianVae(nn.Module):
-    """Linear encoder and decoder with set weights (Tipping & Bishop 1999; THEORY.md sec. 3).
+    """Linear encoder and decoder with set weights (Tipping & Bishop 1999; docs/theory.md section 3).
 
     Decoder ``Linear(k, D)`` (W, b) with log-variance ``log sigma^2``; encoder mean
     ``Linear(D, k)`` with weight ``A`` and bias ``-A b``; posterior log-variances fixed.
@@ -254,7 +254,7 @@ class LinearGaussianVae(nn.Module):
 
 
 def linear_elbo(net: LinearGaussianVae, data: np.ndarray, *, dtype: str = "float64") -> float:
-    """Total ELBO from the network's weights, closed form (THEORY.md section 3).
+    """Total ELBO from the network's weights, closed form (docs/theory.md section 3).
 
     ``-D/2 log(2 pi s2) - (||x - W m - b||^2 + tr(W S W^T))/(2 s2) - KL(N(m, S) || N(0, I))``
     with ``m`` the encoder's output and ``S = diag(exp(posterior_log_var))``.

@@ -1,4 +1,4 @@
-"""Torch VAEs trained on real data, with every decoder family of THEORY.md section 1.
+"""Torch VAEs trained on real data, with every decoder family of docs/theory.md section 1.
 
 Public API: :class:`TrainConfig`, :func:`train` -> :class:`TrainResult` (one
 :class:`HistoryRow` per logged step),

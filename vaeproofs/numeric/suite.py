@@ -1,10 +1,10 @@
 """The confirming experiment of the numeric side, as a list of training runs.
 
-THEORY.md sections 2 and 4 predict: on a small training set a decoder with a learned
+docs/theory.md sections 2 and 4 predict: on a small training set a decoder with a learned
 per-pixel variance drives its training ELBO per point past -(D/2) log(2 pi xi), which
 no model whose variances are >= xi can exceed (Mattei & Frellsen 2018, section 2.1),
 while its test log-likelihood falls; the floored, fixed and Bernoulli decoders stay
-under their caps.  Two mechanisms are kept apart (THEORY.md section 5):
+under their caps.  Two mechanisms are kept apart (docs/theory.md section 5):
 
 - raw digits pixels (x/16): pixels that are constant over the training subset let the
   variance collapse without any memorising, on top of memorising the few points;
@@ -40,7 +40,7 @@ def confirming_suite(quick: bool = False) -> list[TrainConfig]:
     runs pass the cap (quick: steps 350 and 250; full: step 1000).
 
     float64 on purpose: the collapsing variance heads for the float32 resolution limit
-    (THEORY.md section 5), and at this size a step is bound by per-operation overhead,
+    (docs/theory.md section 5), and at this size a step is bound by per-operation overhead,
     so float64 costs about the same as float32 (quick suite 5.0 s vs 4.4 s measured).
     One torch thread per run (``num_threads=1``) for the same reason.
     """

@@ -16,7 +16,7 @@ class ReportDocument:
     """Everything a report shows.
 
     Attributes:
-        results: one evaluated claim each, in THEORY.md order.
+        results: one evaluated claim each, in catalog order.
         derivations: the symbolic derivations the evidence used.
         figures: PNG bytes by figure name (names are what evidence refers to).
         captions: one caption per figure name.
