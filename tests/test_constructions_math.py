@@ -82,7 +82,7 @@ def test_exact_likelihood_rate_is_d_alpha() -> None:
 
 def test_degenerate_linear_matches_tipping_bishop_closed_form() -> None:
     # Tipping & Bishop 1999, maximised pPCA likelihood with sigma^2 free and r = k:
-    # -(n/2)[D log 2 pi + sum log l_j + (D - r) log sigma^2 + r]  (THEORY.md section 3).
+    # -(n/2)[D log 2 pi + sum log l_j + (D - r) log sigma^2 + r]  (docs/theory.md section 3).
     c = get("degenerate_linear")
     s2 = sp.Symbol("s2", positive=True)
     expected = -sp.Rational(c.n, 2) * (c.dim * sp.log(2 * sp.pi) + sum(

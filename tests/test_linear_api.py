@@ -1,6 +1,6 @@
 """The numpy linear-Gaussian API (vaeproofs.linear): identities, pPCA, bad input.
 
-References: THEORY.md section 3 (ELBO, marginal, posterior); Tipping & Bishop 1999
+References: docs/theory.md section 3 (ELBO, marginal, posterior); Tipping & Bishop 1999
 (JRSS-B 61(3)), section 3.2 (pPCA).  Reference values are computed here with
 numpy.linalg.eigh / solve and scipy.stats.multivariate_normal.  The comparison with
 the lambdified sympy forms is in test_symbolic_linear.py.

@@ -115,7 +115,7 @@ def test_student_t_matches_scipy_t(nu: float) -> None:
 
 
 def test_cap_is_the_closed_form_and_rejects_bad_floors() -> None:
-    # -(D/2) log(2 pi xi): THEORY.md section 3, Gaussian density cap.
+    # -(D/2) log(2 pi xi): docs/theory.md section 3, Gaussian density cap.
     assert gaussian_log_density_cap(64, 1e-3) == -32 * math.log(2 * math.pi * 1e-3)
     assert FlooredGaussian(1e-3).cap(64) == gaussian_log_density_cap(64, 1e-3)
     for bad in (0.0, -1.0, math.nan):
@@ -197,7 +197,7 @@ def _linear_gaussian_vae(exact_posterior: bool) -> tuple[VAE, np.ndarray, np.nda
     """A linear VAE (depth 0) with a shared variance sigma^2 and decoder W z + b.
 
     W has orthogonal columns, so the exact posterior N(M^-1 W^T (x - b), sigma^2 M^-1),
-    M = W^T W + sigma^2 I (THEORY.md section 3), is diagonal and the linear encoder
+    M = W^T W + sigma^2 I (docs/theory.md section 3), is diagonal and the linear encoder
     can represent it exactly.
     """
     rng = _rng()
@@ -237,7 +237,7 @@ def test_iwae_with_the_exact_posterior_is_the_exact_log_likelihood() -> None:
 
 def test_monte_carlo_elbo_matches_the_linear_closed_form() -> None:
     # ELBO = -D/2 log(2 pi s^2) - (||x - W m - b||^2 + tr(W S W^T)) / (2 s^2) - KL
-    # (THEORY.md section 3).  The Monte Carlo mean over S draws must agree within z
+    # (docs/theory.md section 3).  The Monte Carlo mean over S draws must agree within z
     # standard errors; z = 5 gives a false-failure probability below 6e-7 per point
     # (two-sided normal tail), and the seed is fixed.
     model, x, _, sigma2 = _linear_gaussian_vae(exact_posterior=False)

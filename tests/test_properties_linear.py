@@ -20,7 +20,7 @@ Model: p(z) = N(0, I_k), p(x | z) = N(W z + b, sigma2 I), q(z | x) = N(m, S).
    freedom, sqrt(8)), so the mean's skewness is <= sqrt(8) / 100 ~ 0.03 and the Edgeworth
    correction to the normal tail at z ~ 6 is below 20 % of the budget.  The seeds are
    drawn by hypothesis, so a failure reproduces from its example.
-3. ELBO <= log p(x) and log p(x) - ELBO = KL(q || p(z | x)) (THEORY.md section 1), checked
+3. ELBO <= log p(x) and log p(x) - ELBO = KL(q || p(z | x)) (docs/theory.md section 1), checked
    in mpmath at 50 significant digits (restored in ``finally``): log p(x) = log N(x | b,
    W W^T + sigma2 I) and the posterior N(M^-1 W^T (x - b), sigma2 M^-1),
    M = W^T W + sigma2 I (Tipping & Bishop 1999, JRSS-B 61(3), section 3) are computed
