@@ -11,12 +11,12 @@ the unboundedness claims.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from vaeproofs.claims.conditions import Condition
 from vaeproofs.claims.context import EvidenceContext
 from vaeproofs.claims.verdict import Evidence
+from vaeproofs.numeric.collapse import best_train_elbo, iwae_drop, variance_shrinkage
 
 
 def _runs(ctx: EvidenceContext, likelihood: str, dequantize: bool | None = None) -> list[Any]:
@@ -31,21 +31,6 @@ def _label(result: Any) -> str:
     return f"{c.likelihood} on {result.n_train} {data} points, {c.steps} steps, seed {c.seed}"
 
 
-def _max_train_elbo(result: Any) -> float:
-    values = [row.train_elbo_max for row in result.history if math.isfinite(row.train_elbo_max)]
-    return max(values) if values else -math.inf
-
-
-def _iwae_drop(result: Any) -> tuple[float, float, float] | None:
-    """(best, final, z): how many standard errors the final test IWAE is below its best."""
-    best, final = result.best, result.final
-    if best.test_iwae is None or final is None:
-        return None
-    se = math.hypot(best.test_iwae_se or 0.0, final.test_iwae_se)
-    drop = best.test_iwae - final.test_iwae
-    return best.test_iwae, final.test_iwae, (drop / se if se > 0 else math.inf)
-
-
 def memorisation_passes_floor_cap(ctx: EvidenceContext) -> list[Evidence]:
     """Per-pixel variance: the training ELBO passes -(D/2) log(2 pi xi)."""
     out = []
@@ -54,19 +39,19 @@ def memorisation_passes_floor_cap(ctx: EvidenceContext) -> list[Evidence]:
         mech = ("memorising training points (dequantised: no constant pixels)"
                 if r.config.dequantize else
                 f"memorisation plus {r.constant_pixels} constant pixels")
-        text = (f"{_label(r)} ({mech}): the best per-point training ELBO {_max_train_elbo(r):.1f} "
+        text = (f"{_label(r)} ({mech}): the best per-point training ELBO {best_train_elbo(r):.1f} "
                 f"nats {'passes' if step is not None else 'stays under'} the floor cap "
                 f"-(D/2) log(2 pi xi) = {r.floor_cap_threshold:.1f} (xi = {r.config.xi:g})"
                 + (f", first at step {step}" if step is not None else "")
                 + f"; outcome {r.outcome}.")
-        drop = _iwae_drop(r)
+        drop = iwae_drop(r)
         if drop is not None:
-            text += (f" Test IWAE log-likelihood: best {drop[0]:.1f}, final {drop[1]:.1f} "
-                     f"({drop[2]:.1f} standard errors lower).")
+            text += (f" Test IWAE log-likelihood: best {drop.best:.1f}, final {drop.final:.1f} "
+                     f"({drop.z:.1f} standard errors lower).")
         out.append(Evidence("numeric", text, None,  # informative: see the module docstring
                             Condition.FLEXIBLE_LEARNED_VARIANCE, figures=("training",),
                             data={"passed_cap_at_step": step, "cap": r.floor_cap_threshold,
-                                  "max_train_elbo": _max_train_elbo(r)}))
+                                  "max_train_elbo": best_train_elbo(r)}))
     return out
 
 
@@ -74,23 +59,17 @@ def variance_shrinks(ctx: EvidenceContext) -> list[Evidence]:
     """Per-pixel variance: the minimum decoder variance falls by orders of magnitude."""
     out = []
     for r in _runs(ctx, "per-pixel"):
-        rows = r.finite_history
-        if len(rows) < 2:
+        v = variance_shrinkage(r, r.config.xi)
+        if v is None:
             continue
-        first, last = rows[0].min_decoder_variance, rows[-1].min_decoder_variance
-        kl = rows[-1].kl
-        decades = math.log10(first / last) if last > 0 else math.inf
-        # "Shrinks toward 0": at least one decade below the xi-floor the run is compared with
-        # and below where it started; a floored model could not go under xi at all.
-        shrinks = last < r.config.xi and decades >= 1.0
         out.append(Evidence(
             "numeric",
-            f"{_label(r)}: minimum decoder variance {first:.2e} at step {rows[0].step} -> "
-            f"{last:.2e} at step {rows[-1].step} ({decades:.1f} decades, below xi = "
-            f"{r.config.xi:g}: {last < r.config.xi}), while the KL per point stays finite "
-            f"({round(kl, 2)} nats).",
-            shrinks, Condition.PER_PIXEL_TRAINED, figures=("training",),
-            data={"first": first, "last": last, "decades": decades}))
+            f"{_label(r)}: minimum decoder variance {v.first:.2e} at step {v.first_step} -> "
+            f"{v.last:.2e} at step {v.last_step} ({v.decades:.1f} decades, below xi = "
+            f"{v.floor:g}: {v.below_floor}), while the KL per point stays finite "
+            f"({round(v.last_kl, 2)} nats).",
+            v.shrinks, Condition.PER_PIXEL_TRAINED, figures=("training",),
+            data={"first": v.first, "last": v.last, "decades": v.decades}))
     return out
 
 
@@ -100,7 +79,7 @@ def capped_heads_stay_under(ctx: EvidenceContext, likelihood: str, condition: st
     over every logged step stays under the head's own cap."""
     out = []
     for r in _runs(ctx, likelihood):
-        best = _max_train_elbo(r)
+        best = best_train_elbo(r)
         out.append(Evidence(
             "numeric",
             f"{_label(r)}: the best per-point training ELBO over all logged steps is {best:.2f} "
@@ -134,7 +113,7 @@ def _passes_floor_cap(ctx: EvidenceContext, likelihood: str, condition: str) -> 
         step = r.passed_cap_at_step
         out.append(Evidence(
             "numeric",
-            f"{_label(r)}: best per-point training ELBO {_max_train_elbo(r):.1f} nats "
+            f"{_label(r)}: best per-point training ELBO {best_train_elbo(r):.1f} nats "
             f"{'passes' if step is not None else 'does not pass'} the floor cap "
             f"{r.floor_cap_threshold:.1f} (xi = {r.config.xi:g})"
             + (f" at step {step}" if step is not None else " within the run") + ".",
