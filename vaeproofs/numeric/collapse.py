@@ -6,7 +6,8 @@ The claims layer reads these records instead of computing on histories itself.
   "Shrinks toward 0" is defined as ending below the floor ``xi`` the run is compared
   with *and* at least :data:`SHRINK_DECADES` decades below where it started: a model
   floored at xi could do neither.
-- :func:`best_train_elbo`: the largest per-point training ELBO over the logged steps.
+- :func:`best_train_elbo`: the largest per-point training ELBO over the logged steps;
+  :func:`best_logged`: the largest finite value of any logged metric.
 - :func:`iwae_drop`: how many standard errors the final test IWAE log-likelihood lies
   below its best (the overfitting signature of Mattei & Frellsen 2018, section 2.1).
 
@@ -23,8 +24,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from vaeproofs.numeric.training import TrainResult
 
-__all__ = ["SHRINK_DECADES", "IwaeDrop", "VarianceShrinkage", "best_train_elbo", "iwae_drop",
-           "variance_shrinkage"]
+__all__ = ["SHRINK_DECADES", "IwaeDrop", "VarianceShrinkage", "best_logged", "best_train_elbo",
+           "iwae_drop", "variance_shrinkage"]
 
 #: Decades the smallest variance must fall (besides ending below the floor) to "shrink toward 0".
 SHRINK_DECADES = 1.0
@@ -70,6 +71,27 @@ def variance_shrinkage(result: TrainResult, floor: float) -> VarianceShrinkage |
 def best_train_elbo(result: TrainResult) -> float:
     """The largest per-point training ELBO over the logged steps (-inf when none is finite)."""
     values = [row.train_elbo_max for row in result.history if math.isfinite(row.train_elbo_max)]
+    return max(values) if values else -math.inf
+
+
+def best_logged(result: TrainResult, key: str) -> float:
+    """The largest finite value of the history metric ``key`` over the logged steps.
+
+    ``key`` names a :class:`~vaeproofs.numeric.training.result.HistoryRow` field; rows where
+    it is ``None`` (a metric the head does not report) or not finite are skipped, and
+    ``-inf`` is returned when none is left.
+    """
+    from dataclasses import fields
+
+    from vaeproofs.errors import InvalidArgumentError
+    from vaeproofs.numeric.training.result import HistoryRow
+
+    names = [f.name for f in fields(HistoryRow)]
+    if key not in names:
+        raise InvalidArgumentError("key", f"must name a logged metric ({', '.join(names)}), "
+                                   f"got {key!r}")
+    values = [v for row in result.history
+              if (v := getattr(row, key)) is not None and math.isfinite(v)]
     return max(values) if values else -math.inf
 
 
