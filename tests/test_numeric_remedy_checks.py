@@ -39,6 +39,7 @@ from vaeproofs.numeric.remedy_runs import (
     dequantisation_bound,
     distinct_grid_points,
     gaussian_nll_eps_run,
+    mass_cap_as_density,
     variance_fall,
 )
 
@@ -127,12 +128,22 @@ def test_continuous_bernoulli_data_cap_against_a_brute_force_maximum() -> None:
     head = ContinuousBernoulli()
     brute = [[float(head.log_prob(torch.full_like(eta, v), eta).max()) for v in row] for row in x]
     expected = max(sum(row) for row in brute)
-    assert c.interior and c.n_exact_binary == 0
+    assert c.interior and c.n_exact_binary == 0 and c.cap_per_pixel == c.cap / 2
     assert -4 * EPS64 * abs(c.cap) <= c.cap - expected <= 2 * (h / 2) ** 2 / 8 + 1e-12
     assert c.under_cap is True
     assert replace(c, best=c.cap + 1e-9).under_cap is False  # planted: the cap passed
     edge = continuous_bernoulli_data_cap(np.array([[0.0, 0.5], [1.0, 1.0]]), best=3.0)
     assert (edge.interior, edge.cap, edge.n_exact_binary, edge.under_cap) == (False, None, 3, None)
+    assert edge.cap_per_pixel is None
+
+
+def test_a_mass_cap_is_a_density_cap_of_the_inverse_bin_width() -> None:
+    d = mass_cap_as_density(64)
+    assert (d.levels, d.bins) == (17, 16)
+    assert d.value == pytest.approx(64 * 4 * math.log(2.0), rel=4 * EPS64)  # log 16 = 4 log 2
+    assert mass_cap_as_density(3, levels=2).value == 0.0  # one bin of width 1: density = mass
+    with pytest.raises(InvalidArgumentError, match=r"^levels:"):
+        mass_cap_as_density(3, levels=1)
 
 
 def test_gaussian_nll_eps_run_reads_the_smallest_variance_and_the_reported_objective() -> None:

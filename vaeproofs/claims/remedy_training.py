@@ -1,9 +1,11 @@
 """Numeric evidence for the remedies used in practice (docs/theory.md section 6).
 
 Two sources: the remedy training suite (:func:`vaeproofs.numeric.remedy_suite`, VAEs
-trained side by side on the confirming experiment's 16 digits) and small float64 torch
-computations of each head's own formula (a gradient, a normalisation, a sequence of
-parameters).
+trained side by side on the confirming experiment's 16 digits), measured by
+:mod:`vaeproofs.numeric.remedy_runs`, and small float64 torch computations of each head's
+own formula (a gradient, a normalisation, a sequence of parameters) in
+:mod:`vaeproofs.numeric.remedy_checks`.  The gatherers here only read those records'
+fields and decisions and write them as evidence.
 
 One evidence standard for every family (as in :mod:`vaeproofs.claims.training_evidence`):
 a run that stays under a *proven* cap is consistent with the bounded claim
@@ -22,7 +24,6 @@ the training data's per-pixel variance).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -114,18 +115,18 @@ def fresh_dequantisation_under_bound(ctx: EvidenceContext) -> list[Evidence]:
 # -- discretised likelihoods ---------------------------------------------------------
 def discretised_under_zero(ctx: EvidenceContext) -> list[Evidence]:
     """Discretised heads on the integer digits: the training ELBO stays <= 0."""
-    from vaeproofs.numeric.remedy_runs import capped_run
+    from vaeproofs.numeric.remedy_runs import capped_run, mass_cap_as_density
 
     out = []
     for name in ("discretised-gaussian", "discretised-logistic"):
         for r in _runs(ctx, name):
             rec = capped_run(r, cap=0.0)
-            # Per pixel a mass is <= 1; as a density on bins of width 1/16 that is <= 16.
+            density = mass_cap_as_density(r.dim)
             out.append(Evidence(
                 "numeric",
                 f"{_label(r)}: best per-point training ELBO {rec.best:.2f} nats <= 0: "
-                f"{rec.under_cap}; the mass cap 0 equals a density cap of {r.dim} log 16 = "
-                f"{r.dim * math.log(16):.1f} nats on bins of width 1/16.",
+                f"{rec.under_cap}; the mass cap 0 equals a density cap of {density.dim} log "
+                f"{density.bins} = {density.value:.1f} nats on bins of width 1/{density.bins}.",
                 rec.under_cap, Condition.DISCRETISED_LIKELIHOOD, figures=_FIG,
                 data={"max_train_elbo": rec.best}))
     return out
@@ -160,7 +161,7 @@ def continuous_bernoulli_interior_under_data_cap(ctx: EvidenceContext) -> list[E
                 "numeric",
                 f"{_label(r)}: best per-point training ELBO {c.best:.2f} nats, under the "
                 f"data-dependent cap max_i sum_j M(x_ij) = {c.cap:.2f} (M: the density's "
-                f"maximum over the parameter at each value; {c.cap / c.dim:.3f} nats per "
+                f"maximum over the parameter at each value; {c.cap_per_pixel:.3f} nats per "
                 f"pixel): {c.under_cap}.", c.under_cap, Condition.CB_INTERIOR_DATA,
                 figures=_FIG, data={"max_train_elbo": c.best, "data_cap": c.cap}))
         else:

@@ -8,6 +8,8 @@ properties make the decision a gatherer reports.
 - :func:`dequantisation_bound`: Theis et al. (ICLR 2016, section 3.1): under fresh
   uniform noise on a grid of spacing Delta = 1/L the expected objective of n distinct
   grid points is at most D log(1/Delta) - log n = D log L - log n.
+- :func:`mass_cap_as_density`: a discretised head's mass cap 0 read as a density cap
+  D log(L - 1) on bins of width 1/(L - 1).
 - :func:`continuous_bernoulli_data_cap`: on data inside (0, 1) the continuous
   Bernoulli's log-density is at most sum_j M(x_j), M the density's maximum over the
   parameter at each value (Loaiza-Ganem & Cunningham, NeurIPS 2019).
@@ -37,9 +39,9 @@ if TYPE_CHECKING:
     from vaeproofs.numeric.training import TrainResult
 
 __all__ = ["CappedRun", "ContinuousBernoulliDataCap", "DequantisationBound", "GaussianNllEpsRun",
-           "VarianceFall", "capped_run", "continuous_bernoulli_data_cap", "data_variance",
-           "dequantisation_bound", "distinct_grid_points", "gaussian_nll_eps_run",
-           "train_points", "variance_fall"]
+           "MassCapAsDensity", "VarianceFall", "capped_run", "continuous_bernoulli_data_cap",
+           "data_variance", "dequantisation_bound", "distinct_grid_points", "gaussian_nll_eps_run",
+           "mass_cap_as_density", "train_points", "variance_fall"]
 
 
 def train_points(result: TrainResult) -> NDArray[np.float64]:
@@ -144,6 +146,37 @@ def dequantisation_bound(result: TrainResult, levels: int | None = None) -> Dequ
 
 
 @dataclass(frozen=True)
+class MassCapAsDensity:
+    """A probability-mass cap of 0 nats read as a density: D log(L - 1).
+
+    A mass <= 1 on a bin of width 1/(L - 1) (the grid k/(L - 1) of a discretised head,
+    Salimans et al., ICLR 2017, section 2.1) is a density <= L - 1 per pixel.
+    """
+
+    dim: int
+    levels: int
+
+    @property
+    def bins(self) -> int:
+        """L - 1: the inverse bin width."""
+        return self.levels - 1
+
+    @property
+    def value(self) -> float:
+        """D log(L - 1) nats per point."""
+        return self.dim * math.log(self.bins)
+
+
+def mass_cap_as_density(dim: int, levels: int | None = None) -> MassCapAsDensity:
+    """The density cap equal to the mass cap 0 on ``levels`` grid levels (default: the digits' 17)."""
+    from vaeproofs.numeric.data import DIGITS_LEVELS
+
+    n_levels = DIGITS_LEVELS if levels is None else levels
+    return MassCapAsDensity(check_int_range("dim", dim, low=1, high=2**31),
+                            check_int_range("levels", n_levels, low=2, high=2**24))
+
+
+@dataclass(frozen=True)
 class ContinuousBernoulliDataCap:
     """max_i sum_j M(x_ij) when every value is inside (0, 1) (``cap`` None otherwise)."""
 
@@ -156,6 +189,11 @@ class ContinuousBernoulliDataCap:
     def interior(self) -> bool:
         """Whether every training value lies strictly inside (0, 1)."""
         return self.cap is not None
+
+    @property
+    def cap_per_pixel(self) -> float | None:
+        """The data cap divided by the number of pixels D (None without a cap)."""
+        return None if self.cap is None else self.cap / self.dim
 
     @property
     def under_cap(self) -> bool | None:
