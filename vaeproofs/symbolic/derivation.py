@@ -13,7 +13,7 @@ from typing import Any
 
 import sympy as sp
 
-__all__ = ["Derivation", "Step"]
+__all__ = ["Derivation", "Step", "equation"]
 
 
 @dataclass(frozen=True)
@@ -93,3 +93,13 @@ class Derivation:
                 mml = sp.mathml(st.expr, printer="presentation")
             items.append((st.text, mml))
         return items
+
+
+def equation(lhs: sp.Basic, rhs: sp.Basic) -> sp.Basic:
+    """``Eq(lhs, rhs)`` left unevaluated, for display in a step.
+
+    Evaluating an equation with an unevaluated ``Limit`` or ``Integral`` on one side
+    can make sympy attempt the limit or integral again (slowly); a displayed step only
+    needs the two sides.
+    """
+    return sp.Eq(lhs, rhs, evaluate=False)
