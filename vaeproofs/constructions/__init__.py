@@ -22,12 +22,17 @@ import sympy as sp
 
 from vaeproofs.constructions.base import Construction, as_mpf_list
 from vaeproofs.constructions.bernoulli import BernoulliElbo
+from vaeproofs.constructions.continuous_bernoulli import ContinuousBernoulliElbo
 from vaeproofs.constructions.degenerate_linear import DegenerateLinear
+from vaeproofs.constructions.dequantisation import FreshDequantisedElbo, StaticDequantisedElbo
 from vaeproofs.constructions.exact_likelihood import ExactLikelihood
 from vaeproofs.constructions.floored import FlooredElbo, FlooredExactLikelihood
+from vaeproofs.constructions.gaussian_nll_eps import GaussianNllEps
 from vaeproofs.constructions.manifold import ClosedCurve
 from vaeproofs.constructions.memorising_elbo import MemorisingElbo
+from vaeproofs.constructions.mixture_analogy import GmmLikelihood
 from vaeproofs.constructions.precision import correct_digits, relative_error
+from vaeproofs.constructions.remedies import FlooredStudentTLikelihood, SoftclipLikelihood
 from vaeproofs.constructions.student_t import StudentTElbo
 from vaeproofs.errors import InvalidArgumentError
 
@@ -41,7 +46,11 @@ __all__ = [
 ]
 
 _FACTORIES = (ExactLikelihood, MemorisingElbo, DegenerateLinear, ClosedCurve,
-              FlooredExactLikelihood, FlooredElbo, BernoulliElbo, StudentTElbo)
+              FlooredExactLikelihood, FlooredElbo, BernoulliElbo, StudentTElbo,
+              # -- beyond the thread (remedies, dequantisation, the mixture analogy)
+              GmmLikelihood, StaticDequantisedElbo, FreshDequantisedElbo,
+              ContinuousBernoulliElbo, SoftclipLikelihood, FlooredStudentTLikelihood,
+              GaussianNllEps)
 _CACHE: dict[str, Construction] = {}
 
 
@@ -80,7 +89,8 @@ def evaluate(construction: Construction, values: Sequence[Any] | None = None, *,
     ``asymptote`` (the sympy asymptote evaluated there), ``remainder_bound`` (a proven bound
     on ``|value - asymptote|`` where derived), ``rate`` (text from sympy), ``cap``,
     ``limit`` (sympy limit along the sequence), ``float64_limit``/``float32_limit``
-    (``{"value", "reason"}``), ``sources``, ``seconds`` (wall time of this row).
+    (``{"value", "reason"}``), ``sources``, ``diagnostics`` (construction-specific numbers,
+    see :meth:`Construction.diagnostics`), ``seconds`` (wall time of this row).
     """
     start = time.perf_counter()
     vals = as_mpf_list(values, construction.default_values())
@@ -115,6 +125,7 @@ def evaluate(construction: Construction, values: Sequence[Any] | None = None, *,
         "float64_limit": dict(construction.float_limit("float64")),
         "float32_limit": dict(construction.float_limit("float32")),
         "sources": list(construction.sources),
+        "diagnostics": construction.diagnostics(vals),
     }
     row["seconds"] = round(time.perf_counter() - start, 3)
     return row
