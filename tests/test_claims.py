@@ -30,7 +30,7 @@ def test_claim_ids_are_exactly_those_of_theory_section_2() -> None:
 
 
 def test_claim_ids_are_unique_and_every_claim_has_evidence() -> None:
-    assert len(set(claim_ids())) == len(CLAIMS) == 14
+    assert len(set(claim_ids())) == len(CLAIMS) == 22
     assert all(c.gatherers and c.statement and c.source and c.scope for c in CLAIMS)
 
 

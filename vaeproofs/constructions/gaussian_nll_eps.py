@@ -33,7 +33,7 @@ class GaussianNllEps(Construction):
     name = "gaussian_nll_eps"
     title = "GaussianNLLLoss(eps = 1e-6): the loss is frozen while the variance goes to 0"
     parameter = "epsilon"
-    objective_kind = "minus PyTorch's GaussianNLLLoss (full, summed) at memorised means"
+    objective_kind = "negated PyTorch GaussianNLLLoss (full=True, summed) at memorised means"
     sources = ("PyTorch documentation, torch.nn.GaussianNLLLoss (clamp under no_grad)",)
 
     def __init__(self, points: Any = DEFAULT_POINTS, *, eps: Any = DEFAULT_EPS) -> None:
