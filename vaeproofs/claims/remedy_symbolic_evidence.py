@@ -7,6 +7,8 @@ different derivation gives a different verdict.  No mathematics happens here.
 
 from __future__ import annotations
 
+import math
+
 from vaeproofs.claims.conditions import Condition
 from vaeproofs.claims.context import EvidenceContext
 from vaeproofs.claims.verdict import Evidence
@@ -119,7 +121,8 @@ def continuous_bernoulli_normaliser(ctx: EvidenceContext) -> list[Evidence]:
                  f"so its log_prob is capped at log C(eps) = {f.torch_cap_float32:.4f} "
                  f"(float32) or {f.torch_cap_float64:.4f} (float64) nats per pixel: bounded as "
                  f"implemented, not as a model.",
-                 True, Condition.TORCH_CONTINUOUS_BERNOULLI),
+                 math.isfinite(f.torch_cap_float32) and math.isfinite(f.torch_cap_float64),
+                 Condition.TORCH_CONTINUOUS_BERNOULLI),
     ]
 
 
@@ -139,7 +142,7 @@ def gaussian_nll_eps_gradient(ctx: EvidenceContext) -> list[Evidence]:
         Evidence("symbolic",
                  f"The value is floored: loss >= {f.loss_floor_per_element} per element "
                  f"({f.loss_floor_eps_1e6:.4f} for eps = 1e-6, full=False).",
-                 None, Condition.GAUSSIAN_NLL_EPS_LOSS),
+                 math.isfinite(f.loss_floor_eps_1e6), Condition.GAUSSIAN_NLL_EPS_LOSS),
     ]
 
 
