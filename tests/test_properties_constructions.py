@@ -30,7 +30,11 @@ from vaeproofs import constructions
 from vaeproofs.strategies import bounded_floats
 
 ALL = constructions.all_constructions()
-DIVERGENT = [c for c in ALL if not c.bounded()]
+# The continuous Bernoulli diverges like log log(1/eps): a bound of 5000 needs
+# u = log(1/eps) ~ e^1000, past what mpmath's erfc accepts (tested in
+# test_constructions_beyond.py instead).
+SLOW_DIVERGENCE = {"continuous_bernoulli_elbo"}
+DIVERGENT = [c for c in ALL if not c.bounded() and c.name not in SLOW_DIVERGENCE]
 BOUNDED = [c for c in ALL if c.bounded()]
 U64 = 2.0 ** -53
 FEW = max(2, settings().max_examples // 10)

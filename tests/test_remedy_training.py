@@ -182,7 +182,7 @@ def test_gaussian_nll_eps_votes_only_when_the_variance_is_below_eps(tiny_runs) -
     high = replace(run, history=[replace(r, min_decoder_variance=0.5) for r in run.history])
     votes = {e.condition: e.supports for e in gaussian_nll_eps_training(_ctx_with({"a": low}))}
     assert votes[Condition.GAUSSIAN_NLL_EPS_VARIANCE] is False
-    assert votes[Condition.GAUSSIAN_NLL_EPS_REPORTED] is True
+    assert votes[Condition.GAUSSIAN_NLL_EPS_LOSS] is True
     votes = {e.condition: e.supports for e in gaussian_nll_eps_training(_ctx_with({"a": high}))}
     assert votes[Condition.GAUSSIAN_NLL_EPS_VARIANCE] is None
 

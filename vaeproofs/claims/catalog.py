@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from vaeproofs.claims import construction_evidence as hp
 from vaeproofs.claims import numeric_evidence as num
+from vaeproofs.claims import remedy_construction_evidence as rhp
+from vaeproofs.claims import remedy_symbolic_evidence as rsym
+from vaeproofs.claims import remedy_training as rtr
 from vaeproofs.claims import study_evidence as study
 from vaeproofs.claims import symbolic_evidence as sym
 from vaeproofs.claims import training_evidence as tr
@@ -58,7 +61,7 @@ THREAD_CLAIMS: tuple[Claim, ...] = (
         "constructions provide exactly that",
         scope=Condition.FLEXIBLE_LEARNED_VARIANCE,
         gatherers=(hp.likelihood_diverges, hp.elbo_diverges, tr.memorisation_passes_floor_cap,
-                   study.onset_study),
+                   study.onset_study, rsym.mixture_analogy, rhp.gmm_diverges),
         hypotheses=MATTEI_FRELLSEN_HYPOTHESES,
     ),
     Claim(
@@ -200,9 +203,91 @@ THREAD_CLAIMS: tuple[Claim, ...] = (
     ),
 )
 
-
 #: Claims practitioners ask about that the discussion does not settle (docs/theory.md section 6).
-BEYOND_THREAD_CLAIMS: tuple[Claim, ...] = ()
+BEYOND_THREAD_CLAIMS: tuple[Claim, ...] = (
+    Claim(
+        id="population.density-bounded",
+        statement="When the objective is the expectation over a data distribution with a "
+        "density and finite differential entropy (not a finite sample), the ELBO is bounded "
+        "above for every decoder family, a per-pixel learned variance included.",
+        source="Gibbs' inequality (Cover & Thomas 2006, theorem 2.6.3); used for dequantised "
+        "data by Theis, van den Oord & Bethge, ICLR 2016, section 3.1",
+        scope=Condition.POPULATION_DENSITY,
+        gatherers=(rsym.population_gibbs, rhp.population_fresh_noise),
+    ),
+    Claim(
+        id="remedy.fresh-dequantisation-bounded",
+        statement="Dequantising integer-valued data with uniform noise drawn afresh at every "
+        "step bounds the expected objective (by D log(1/Delta) - log n per point for n distinct "
+        "grid points of spacing Delta in D dimensions), while noise drawn once and kept does not.",
+        source="Theis, van den Oord & Bethge, 'A note on the evaluation of generative models', "
+        "ICLR 2016, section 3.1",
+        scope=Condition.FRESH_DEQUANTISATION,
+        gatherers=(rsym.dequantisation_bound, rhp.fresh_against_static,
+                   rtr.fresh_dequantisation_under_bound),
+    ),
+    Claim(
+        id="remedy.discretised-likelihood-bounded",
+        statement="A decoder that gives each pixel a probability mass function (categorical, "
+        "discretised logistic, a Gaussian integrated over the quantisation bins) has an "
+        "objective <= 0, whatever its learned scale.",
+        source="Salimans, Karpathy, Chen & Kingma, PixelCNN++, ICLR 2017, section 2.1 "
+        "(discretised logistic); Mattei & Frellsen, NeurIPS 2018, section 2.1 (discrete outputs)",
+        scope=Condition.PMF_DECODER,
+        gatherers=(rsym.discretised_cap, rhp.discretised_pmf_bounded,
+                   rtr.discretised_under_zero, rtr.discretised_masses_sum_to_one),
+    ),
+    Claim(
+        id="remedy.continuous-bernoulli-bounded",
+        statement="A continuous Bernoulli decoder on data in [0, 1] has a bounded objective.",
+        source="a belief about Loaiza-Ganem & Cunningham, 'The continuous Bernoulli: fixing a "
+        "pervasive error in variational autoencoders', NeurIPS 2019 (the paper fixes the "
+        "normalisation, it does not claim boundedness)",
+        scope=Condition.CONTINUOUS_BERNOULLI_ENDPOINTS,
+        gatherers=(rsym.continuous_bernoulli_normaliser, rhp.continuous_bernoulli_diverges,
+                   rtr.continuous_bernoulli_interior_under_data_cap,
+                   rtr.continuous_bernoulli_density_at_zero_grows),
+    ),
+    Claim(
+        id="remedy.gaussian-nll-eps-floors-variance",
+        statement="PyTorch's GaussianNLLLoss(eps=...) puts a floor under the decoder's variance.",
+        source="PyTorch documentation, torch.nn.GaussianNLLLoss (the clamp is described as for "
+        "stability, with gradients unaffected)",
+        scope=Condition.GAUSSIAN_NLL_EPS_VARIANCE,
+        gatherers=(rsym.gaussian_nll_eps_gradient, rhp.gaussian_nll_eps_loss_and_variance,
+                   rtr.gaussian_nll_eps_training, rtr.gaussian_nll_eps_autograd),
+    ),
+    Claim(
+        id="remedy.softclip-bounded",
+        statement="Soft-clipping log sigma from below, as the sigma-VAE code does "
+        "(log sigma -> -6 + softplus(log sigma + 6)), bounds the objective.",
+        source="Rybkin, Daniilidis & Levine, sigma-VAE, ICML 2021; reference code "
+        "orybkin/sigma-vae-pytorch, model.py",
+        scope=Condition.SOFTCLIP,
+        gatherers=(rsym.softclip_cap, rhp.softclip_bounded, rtr.softclip_under_cap),
+    ),
+    Claim(
+        id="remedy.beta-nll-bounds",
+        statement="beta-NLL (each point's Gaussian NLL multiplied by stopgrad(sigma^(2 beta))) "
+        "prevents the variance collapse.",
+        source="a belief about Seitzer, Tavakoli, Antic & Martius, ICLR 2022 (the paper targets "
+        "under-fitted means, not the collapse)",
+        scope=Condition.BETA_NLL,
+        gatherers=(rsym.beta_nll_fixed_point, rhp.beta_nll_memorising, rtr.beta_nll_training,
+                   rtr.beta_nll_stationary_point),
+    ),
+    Claim(
+        id="remedy.student-t-floored-bounded",
+        statement="A Student-t decoder whose scale is floored (scale >= s_min > 0) has a "
+        "bounded objective, for any degrees of freedom.",
+        source="Takahashi, Iwata, Yamanaka, Yamada & Yagi, IJCAI 2018 (the decoder family); "
+        "floors as in MIWAE and TensorFlow Probability examples",
+        scope=Condition.STUDENT_T_FLOORED,
+        gatherers=(rsym.student_t_floored_cap, rhp.student_t_floored_bounded,
+                   rtr.student_t_floored_under_cap),
+    ),
+)
+
 
 #: Every claim, the discussion's first.
 CLAIMS: tuple[Claim, ...] = THREAD_CLAIMS + BEYOND_THREAD_CLAIMS

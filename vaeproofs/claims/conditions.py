@@ -56,33 +56,54 @@ class Condition(str, Enum):
     AUDIT_ALL_TRAINABLE = ("the user's variance head as written, every parameter with "
                            "requires_grad free")
     AUDIT_LOSS = "the user's loss read as a Gaussian negative ELBO"
-    # -- remedies beyond the thread (numeric) -----------------------------------------
+    # -- beyond the thread ---------------------------------------------------------
+    POPULATION_DENSITY = (
+        "population objective: expectation over a data distribution with a density and finite "
+        "differential entropy h(p), any decoder family (per-pixel learned variance included)")
+    FINITE_SAMPLE = (
+        "the same objective on a fixed finite training set (atomic empirical distribution, "
+        "no density)")
+    LOWER_DIMENSIONAL_POPULATION = (
+        "population supported on a lower-dimensional set (no density in R^D), flexible "
+        "Gaussian decoder")
+    INFINITE_NEGENTROPY = "population with a density but h(p) = -infinity"
     FRESH_DEQUANTISATION = (
-        "integer data dequantised with uniform noise redrawn at every step (the expected "
-        "objective over the noise)")
+        "n distinct points on a grid of spacing Delta in D dimensions, uniform noise on the "
+        "cells drawn afresh at every step, any decoder family")
     STATIC_DEQUANTISATION = (
-        "integer data dequantised once with the noise kept (a fixed finite training set)")
-    DISCRETISED_LIKELIHOOD = (
-        "integer data, decoder with a probability mass function per pixel (Gaussian or "
-        "logistic integrated over the quantisation bins)")
-    CB_INTERIOR_DATA = (
-        "fixed finite training set with every value strictly inside (0, 1), continuous "
+        "the same grid points with the uniform noise drawn once and kept (a fixed finite set), "
+        "flexible Gaussian decoder with a learned variance")
+    PMF_DECODER = (
+        "fixed finite training set of discrete data, decoder with a probability mass function "
+        "per pixel (categorical, discretised logistic, bin-integrated Gaussian), any learned "
+        "scale")
+    DENSITY_ON_DISCRETE = (
+        "the same discrete data with a density decoder (Gaussian with a learned variance)")
+    CONTINUOUS_BERNOULLI_ENDPOINTS = (
+        "fixed finite training set in [0, 1] that contains exact 0 or 1 values, continuous "
         "Bernoulli decoder")
-    CB_EXACT_BINARY_VALUES = "data containing exact 0s or 1s, continuous Bernoulli decoder"
+    CONTINUOUS_BERNOULLI_INTERIOR = (
+        "fixed finite training set in [delta, 1 - delta], delta > 0, continuous Bernoulli "
+        "decoder")
+    TORCH_CONTINUOUS_BERNOULLI = (
+        "PyTorch's ContinuousBernoulli as implemented (probs clamped to [finfo.eps, "
+        "1 - finfo.eps] in the normaliser)")
     GAUSSIAN_NLL_EPS_VARIANCE = (
-        "per-pixel Gaussian decoder trained with torch's GaussianNLLLoss(eps): the model's "
-        "variance and density")
-    GAUSSIAN_NLL_EPS_REPORTED = (
-        "per-pixel Gaussian decoder trained with torch's GaussianNLLLoss(eps): the loss value "
-        "it reports")
+        "fixed finite training set, flexible Gaussian decoder trained with PyTorch's "
+        "GaussianNLLLoss(eps): the decoder's variance")
+    GAUSSIAN_NLL_EPS_LOSS = "PyTorch's GaussianNLLLoss(eps): the reported loss value"
     SOFTCLIP = (
         "fixed finite training set, Gaussian decoder with log sigma soft-clipped from below "
-        "(sigma-VAE: -6 + softplus(log sigma + 6))")
+        "(sigma-VAE code, min = -6)")
     BETA_NLL = (
-        "fixed finite training set, per-pixel Gaussian decoder trained with beta-NLL "
-        "(weights stopgrad(sigma^(2 beta)))")
-    FLOORED_STUDENT_T = (
-        "fixed finite training set, Student-t decoder with scale >= s_min > 0, any nu")
+        "fixed finite training set, flexible Gaussian decoder trained with beta-NLL, "
+        "0 < beta <= 1")
+    STUDENT_T_FLOORED = (
+        "fixed finite training set, Student-t decoder with scale >= s_min > 0, any nu > 0")
+    GAUSSIAN_MIXTURE = (
+        "Gaussian-mixture maximum likelihood on a fixed finite set, a component's variance "
+        "free to shrink")
+    SINGLE_GAUSSIAN = "one Gaussian fitted by maximum likelihood to n >= 2 distinct points"
 
     def __str__(self) -> str:
         return self.value

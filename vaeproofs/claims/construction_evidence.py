@@ -20,7 +20,7 @@ def _short(text: str) -> str:
     return f"{d:.6g}" if abs(d) < Decimal("1e7") else f"{d:.4e}"
 
 
-def _describe(row: ConstructionRow) -> str:
+def describe_row(row: ConstructionRow) -> str:
     """The evidence text of one construction row (reads the row's computed properties)."""
     p = row.parameter
     limit = row.limit if row.limit_value is None else row.limit_value
@@ -42,20 +42,20 @@ def _describe(row: ConstructionRow) -> str:
     return text
 
 
-def _unbounded(ctx: EvidenceContext, name: str, condition: Condition, *, supports_if_unbounded: bool
+def unbounded_evidence(ctx: EvidenceContext, name: str, condition: Condition, *, supports_if_unbounded: bool
                ) -> Evidence:
     row = ctx.construction(name)
     # The claim is either "unbounded" (supported by divergence) or "bounded" (supported
     # only if the construction is bounded).
     supports = row.diverges if supports_if_unbounded else row.bounded
-    return Evidence("high-precision", _describe(row), supports, condition, figures=("constructions",),
+    return Evidence("high-precision", describe_row(row), supports, condition, figures=("constructions",),
                     data={"name": row.name, "bounded": row.bounded, "rate": row.rate,
                           "limit": row.limit})
 
 
-def _bounded(ctx: EvidenceContext, name: str, condition: Condition) -> Evidence:
+def bounded_evidence(ctx: EvidenceContext, name: str, condition: Condition) -> Evidence:
     row = ctx.construction(name)
-    return Evidence("high-precision", _describe(row), row.bounded and row.under_cap, condition,
+    return Evidence("high-precision", describe_row(row), row.bounded and row.under_cap, condition,
                     figures=("constructions",),
                     data={"name": row.name, "bounded": row.bounded, "cap": row.cap,
                           "limit": row.limit})
@@ -63,43 +63,43 @@ def _bounded(ctx: EvidenceContext, name: str, condition: Condition) -> Evidence:
 
 def likelihood_diverges(ctx: EvidenceContext) -> list[Evidence]:
     """Mattei & Frellsen's sequence: the exact log-likelihood goes to +oo."""
-    return [_unbounded(ctx, "exact_likelihood", Condition.FLEXIBLE_LEARNED_VARIANCE,
+    return [unbounded_evidence(ctx, "exact_likelihood", Condition.FLEXIBLE_LEARNED_VARIANCE,
                        supports_if_unbounded=True)]
 
 
 def elbo_diverges(ctx: EvidenceContext) -> list[Evidence]:
     """All-points ELBO sequences (flexible decoder, KL included) go to +oo."""
-    return [_unbounded(ctx, n, Condition.FLEXIBLE_LEARNED_VARIANCE, supports_if_unbounded=True)
+    return [unbounded_evidence(ctx, n, Condition.FLEXIBLE_LEARNED_VARIANCE, supports_if_unbounded=True)
             for n in ("memorising_elbo", "manifold")]
 
 
 def elbo_bounded_claim_refuted(ctx: EvidenceContext) -> list[Evidence]:
     """For a claim that the ELBO is bounded: the divergent sequences contradict it."""
-    return [_unbounded(ctx, "memorising_elbo", Condition.FLEXIBLE_LEARNED_VARIANCE,
+    return [unbounded_evidence(ctx, "memorising_elbo", Condition.FLEXIBLE_LEARNED_VARIANCE,
                        supports_if_unbounded=False)]
 
 
 def shared_variance_diverges(ctx: EvidenceContext) -> list[Evidence]:
     """One variance for all pixels and points: the cell and curve sequences still diverge."""
-    return [_unbounded(ctx, n, Condition.SHARED_FLEXIBLE, supports_if_unbounded=False)
+    return [unbounded_evidence(ctx, n, Condition.SHARED_FLEXIBLE, supports_if_unbounded=False)
             for n in ("memorising_elbo", "manifold")]
 
 
 def linear_degenerate(ctx: EvidenceContext) -> list[Evidence]:
     """Linear VAE, rank r <= k data: unbounded (consistent with 'bounded iff rank > k')."""
-    return [_unbounded(ctx, "degenerate_linear", Condition.LINEAR_SHARED, supports_if_unbounded=True)]
+    return [unbounded_evidence(ctx, "degenerate_linear", Condition.LINEAR_SHARED, supports_if_unbounded=True)]
 
 
 def floored_bounded(ctx: EvidenceContext) -> list[Evidence]:
     """Under a floor xi the same sequences stay under the cap."""
-    return [_bounded(ctx, n, Condition.FLOORED) for n in ("floored_exact_likelihood", "floored_elbo")]
+    return [bounded_evidence(ctx, n, Condition.FLOORED) for n in ("floored_exact_likelihood", "floored_elbo")]
 
 
 def bernoulli_bounded(ctx: EvidenceContext) -> list[Evidence]:
     """Bernoulli outputs on the same cells stay under 0."""
-    return [_bounded(ctx, "bernoulli_elbo", Condition.BERNOULLI)]
+    return [bounded_evidence(ctx, "bernoulli_elbo", Condition.BERNOULLI)]
 
 
 def student_t(ctx: EvidenceContext) -> list[Evidence]:
     """Student-t with learned scale on the same cells: bounded or not (supports = bounded)."""
-    return [_bounded(ctx, "student_t_elbo", Condition.STUDENT_T)]
+    return [bounded_evidence(ctx, "student_t_elbo", Condition.STUDENT_T)]

@@ -9,7 +9,10 @@ torch thread and its own seeded generators, and the mpmath and sympy computation
 exact, so the results are identical to a serial run (tested).
 
 Workers start from a ``forkserver`` that has already imported the heavy layers, so a
-worker costs a fork, not a fresh import of torch and sympy.
+worker costs a fork, not a fresh import of torch and sympy.  The symbolic derivations
+run in the main process while the workers compute: their sympy steps hold unevaluated
+integrals and limits, which unpickling would re-evaluate (slowly), so they never cross
+a process boundary.
 """
 
 from __future__ import annotations
@@ -117,14 +120,22 @@ def prefetch(*, quick: bool, workers: int,
     ``on_done(done, total)`` is called after each task (for a progress line).
     """
     tasks = shared_tasks(quick)
+    remote = [t for t in tasks if t.kind != "derivation"]
+    local = [t for t in tasks if t.kind == "derivation"]
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
     finished: list[tuple[Task, Any, float]] = []
+
+    def done(item: tuple[Task, Any, float]) -> None:
+        finished.append(item)
+        if on_done is not None:
+            on_done(len(finished), len(tasks))
+
     with ProcessPoolExecutor(max_workers=workers, mp_context=context,
                              initializer=_preload) as pool:
-        futures = [pool.submit(run_task, t, quick) for t in tasks]
+        futures = [pool.submit(run_task, t, quick) for t in remote]
+        for t in local:  # meanwhile, here (see the module docstring)
+            done(run_task(t, quick))
         for future in as_completed(futures):
-            finished.append(future.result())
-            if on_done is not None:
-                on_done(len(finished), len(tasks))
+            done(future.result())
     return _assemble(finished, quick)

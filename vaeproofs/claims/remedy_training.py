@@ -127,7 +127,7 @@ def discretised_under_zero(ctx: EvidenceContext) -> list[Evidence]:
                 f"{_label(r)}: best per-point training ELBO {rec.best:.2f} nats <= 0: "
                 f"{rec.under_cap}; the mass cap 0 equals a density cap of {density.dim} log "
                 f"{density.bins} = {density.value:.1f} nats on bins of width 1/{density.bins}.",
-                rec.under_cap, Condition.DISCRETISED_LIKELIHOOD, figures=_FIG,
+                rec.under_cap, Condition.PMF_DECODER, figures=_FIG,
                 data={"max_train_elbo": rec.best}))
     return out
 
@@ -143,7 +143,7 @@ def discretised_masses_sum_to_one(ctx: EvidenceContext) -> list[Evidence]:
         f"{m.log_scale_range[1]:g}], the {m.levels} masses of "
         f"each discretised head sum to 1 within {m.max_abs_log_total:.1e} in log (float64), and "
         f"no log-mass exceeds 0 (largest {m.max_log_mass:.1e}).", m.normalised,
-        Condition.DISCRETISED_LIKELIHOOD,
+        Condition.PMF_DECODER,
         data={"max_abs_log_total": m.max_abs_log_total, "max_log_mass": m.max_log_mass})]
 
 
@@ -162,7 +162,7 @@ def continuous_bernoulli_interior_under_data_cap(ctx: EvidenceContext) -> list[E
                 f"{_label(r)}: best per-point training ELBO {c.best:.2f} nats, under the "
                 f"data-dependent cap max_i sum_j M(x_ij) = {c.cap:.2f} (M: the density's "
                 f"maximum over the parameter at each value; {c.cap_per_pixel:.3f} nats per "
-                f"pixel): {c.under_cap}.", c.under_cap, Condition.CB_INTERIOR_DATA,
+                f"pixel): {c.under_cap}.", c.under_cap, Condition.CONTINUOUS_BERNOULLI_INTERIOR,
                 figures=_FIG, data={"max_train_elbo": c.best, "data_cap": c.cap}))
         else:
             out.append(Evidence(
@@ -170,7 +170,7 @@ def continuous_bernoulli_interior_under_data_cap(ctx: EvidenceContext) -> list[E
                 f"{_label(r)}: best per-point training ELBO {c.best:.2f} nats on data with "
                 f"{c.n_exact_binary} exact 0/1 values (informative: the divergence there grows "
                 "like log log(1/l), far too slowly for a finite run).",
-                None, Condition.CB_EXACT_BINARY_VALUES, figures=_FIG,
+                None, Condition.CONTINUOUS_BERNOULLI_ENDPOINTS, figures=_FIG,
                 data={"max_train_elbo": c.best}))
     return out
 
@@ -186,7 +186,7 @@ def continuous_bernoulli_density_at_zero_grows(ctx: EvidenceContext) -> list[Evi
         f"{', '.join(map(str, d.ks))}: {', '.join(f'{v:.2f}' for v in d.log_density)} nats, "
         "each >= log|eta| = log(log(1/l)) + o(1) (float64): it exceeds any bound M at "
         "eta = -e^M.",
-        False if d.grows else None, Condition.CB_EXACT_BINARY_VALUES,
+        False if d.grows else None, Condition.CONTINUOUS_BERNOULLI_ENDPOINTS,
         data={"k": list(d.ks), "log_density": list(d.log_density)})]
 
 
@@ -215,13 +215,13 @@ def gaussian_nll_eps_training(ctx: EvidenceContext) -> list[Evidence]:
             f"{g.best_reported:.2f} nats per point <= -(D/2) log(2 pi eps) = {g.cap:.2f}: "
             f"{g.reported_under_cap}; the true ELBO of the same model reaches "
             f"{g.best_true:.2f}.",
-            g.reported_under_cap, Condition.GAUSSIAN_NLL_EPS_REPORTED, figures=_FIG,
+            g.reported_under_cap, Condition.GAUSSIAN_NLL_EPS_LOSS, figures=_FIG,
             data={"max_reported_objective": g.best_reported, "cap": g.cap,
                   "max_true_elbo": g.best_true}))
     return out
 
 
-def gaussian_nll_eps_gradient(ctx: EvidenceContext) -> list[Evidence]:
+def gaussian_nll_eps_autograd(ctx: EvidenceContext) -> list[Evidence]:
     """Below eps the loss value is flat in var, yet var gets the gradient at eps; Adam lowers it."""
     from vaeproofs.numeric.remedy_checks import gaussian_nll_eps_gradient as measure
 
@@ -249,7 +249,7 @@ def softclip_under_cap(ctx: EvidenceContext) -> list[Evidence]:
 
 def student_t_floored_under_cap(ctx: EvidenceContext) -> list[Evidence]:
     """Floored Student-t: the training ELBO stays under D (log c(nu) - log s_min)."""
-    return _under_own_cap(ctx, "student-t-floored", Condition.FLOORED_STUDENT_T)
+    return _under_own_cap(ctx, "student-t-floored", Condition.STUDENT_T_FLOORED)
 
 
 # -- beta-NLL ------------------------------------------------------------------------
@@ -295,7 +295,7 @@ REMEDY_TRAINING_GATHERERS: dict[str, tuple[Callable[[EvidenceContext], list[Evid
     "remedy.continuous-bernoulli-bounded": (continuous_bernoulli_interior_under_data_cap,
                                             continuous_bernoulli_density_at_zero_grows),
     "remedy.gaussian-nll-eps-floors-variance": (gaussian_nll_eps_training,
-                                                gaussian_nll_eps_gradient),
+                                                gaussian_nll_eps_autograd),
     "remedy.softclip-bounded": (softclip_under_cap,),
     "remedy.beta-nll-bounds": (beta_nll_training, beta_nll_stationary_point),
     "remedy.student-t-floored-bounded": (student_t_floored_under_cap,),

@@ -23,12 +23,17 @@ import sympy as sp
 
 from vaeproofs.constructions.base import Construction
 from vaeproofs.constructions.bernoulli import BernoulliElbo
+from vaeproofs.constructions.continuous_bernoulli import ContinuousBernoulliElbo
 from vaeproofs.constructions.degenerate_linear import DegenerateLinear
+from vaeproofs.constructions.dequantisation import FreshDequantisedElbo, StaticDequantisedElbo
 from vaeproofs.constructions.exact_likelihood import ExactLikelihood
 from vaeproofs.constructions.floored import FlooredElbo, FlooredExactLikelihood
+from vaeproofs.constructions.gaussian_nll_eps import GaussianNllEps
 from vaeproofs.constructions.manifold import ClosedCurve
 from vaeproofs.constructions.memorising_elbo import MemorisingElbo
+from vaeproofs.constructions.mixture_analogy import GmmLikelihood
 from vaeproofs.constructions.precision import correct_digits, relative_error
+from vaeproofs.constructions.remedies import FlooredStudentTLikelihood, SoftclipLikelihood
 from vaeproofs.constructions.row import ConstructionRow, FloatLimitRecord
 from vaeproofs.constructions.student_t import StudentTElbo
 from vaeproofs.constructions.values import as_mpf_list
@@ -46,7 +51,11 @@ __all__ = [
 ]
 
 _FACTORIES = (ExactLikelihood, MemorisingElbo, DegenerateLinear, ClosedCurve,
-              FlooredExactLikelihood, FlooredElbo, BernoulliElbo, StudentTElbo)
+              FlooredExactLikelihood, FlooredElbo, BernoulliElbo, StudentTElbo,
+              # -- beyond the thread (remedies, dequantisation, the mixture analogy)
+              GmmLikelihood, StaticDequantisedElbo, FreshDequantisedElbo,
+              ContinuousBernoulliElbo, SoftclipLikelihood, FlooredStudentTLikelihood,
+              GaussianNllEps)
 _CACHE: dict[str, Construction] = {}
 
 
@@ -131,6 +140,7 @@ def evaluate_construction(construction: Construction | str, values: Sequence[Any
         cap=None if cap is None else mpmath.nstr(cap, 20),
         limit=sp.sstr(limit),
         limit_value=_limit_value(limit),
+        diagnostics=construction.diagnostics(vals),
         float64_limit=_float_limit(construction, "float64"),
         float32_limit=_float_limit(construction, "float32"),
         sources=tuple(construction.sources),

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Any
 
 import mpmath
@@ -253,6 +254,14 @@ class Construction(ABC):
     def remainder_bound(self, t: Any) -> mpmath.mpf | None:
         """A proven bound on ``|objective(t) - asymptote(t)|``, where one is derived."""
         return None
+
+    def diagnostics(self, values: Sequence[mpmath.mpf]) -> dict[str, Any]:
+        """Further computed numbers for the row at the parameter ``values`` (JSON-ready).
+
+        Default: none.  A construction whose point is not the objective alone (e.g. a loss
+        that is floored while its variance is not) reports the rest here.
+        """
+        return {}
 
     def rate_text(self) -> str:
         """The asymptotic rate as text, printed from the sympy expression."""

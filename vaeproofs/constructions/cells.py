@@ -122,6 +122,23 @@ class CellElbo(Construction):
             total += stay * self.ell(i, i) - kls[i]
         return total
 
+    def own_cell_asymptote_parts(self) -> tuple[sp.Expr, sp.Expr]:
+        """``(divergent, constant)`` of ``sum_i ell(i, i) - KL_i``: the asymptote without the
+        cross-cell terms.
+
+        The objective equals ``sum_i [ell(i, i) + sum_{j != i} P_ij (ell(i, j) - ell(i, i))
+        - KL_i]``; each mass is at most ``erfc(sqrt(u))/2 <= exp(-u)/(2 sqrt(pi u))`` (Mills
+        ratio), so every cross term tends to 0 when ``ell(i, j) - ell(i, i) = o(sqrt(u) e^u)``
+        (true of the Gaussian's ``d^2 e^u / 2`` and of every O(u) difference).  A subclass
+        for which that holds may return this from ``_asymptote_parts_u``: it avoids sympy
+        limits of erfc products, which are slow.
+        """
+        from vaeproofs.constructions.base import asymptotic_split
+
+        kls = self.kl_terms()
+        return asymptotic_split(sum((self.ell(i, i) - kls[i] for i in range(self.n)),
+                                    sp.Integer(0)))
+
     @functools.cached_property
     def _mp_objective(self) -> Any:
         return sp.lambdify(U, self._symbolic_objective_u(), modules="mpmath")

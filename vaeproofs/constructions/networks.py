@@ -31,8 +31,10 @@ __all__ = [
     "LinearGaussianVae",
     "cell_elbo",
     "curve_elbo",
+    "gaussian_nll_eps_loss",
     "linear_elbo",
     "log_likelihood_1d",
+    "step_mixture_log_likelihood",
 ]
 
 _LOG_2PI = math.log(2 * math.pi)
@@ -180,6 +182,16 @@ def _cell_log_lik(x: torch.Tensor, out: torch.Tensor, lik: dict[str, Any]) -> to
         ls2 = torch.tensor(lik["log_scale2"], dtype=dt)
         return (c - 0.5 * ls2 - (nu + 1) / 2 * torch.log1p(
             (x - out) ** 2 * torch.exp(-ls2) / nu)).sum(-1)
+    if kind == "continuous_bernoulli":
+        # pixel 1 gets l = 1 - e^-u, pixel 0 gets l = e^-u: log p = log C + log(1 - e^-u) at
+        # both, with log C = log a - log tanh(a/2), a = log((1 - l)/l) (the logit magnitude;
+        # Loaiza-Ganem & Cunningham 2019), so 1 - 2l is never rounded.
+        a = torch.tensor(lik["logit"], dtype=dt)
+        log_c = torch.log(a) - torch.log(torch.tanh(a / 2))
+        same = (x == out).to(dt)
+        log_near = -torch.log1p(torch.exp(-a))          # log(1 - l) = log sigmoid(a)
+        log_far = -a + log_near                          # log l
+        return (log_c + same * log_near + (1 - same) * log_far).sum(-1)
     raise ValueError(f"unknown likelihood kind {kind!r}")
 
 
@@ -316,3 +328,44 @@ def curve_elbo(net: CurveDecoder, *, log_gamma: float, posterior_var: float,
         expected = (logp * torch.as_tensor(tw / math.sqrt(math.pi), dtype=dt)).sum(-1)
         kl = 0.5 * (m**2 + s2 - 1 - torch.log(s2))
         return float(torch.sum(torch.as_tensor(thw, dtype=dt) * (expected - kl)))
+
+
+# ------------------------------------------------------ step-decoder mixtures ---
+def step_mixture_log_likelihood(data: np.ndarray, outputs: np.ndarray, log_weights: Sequence[float],
+                                likelihoods: Sequence[dict[str, Any]], *,
+                                dtype: str = "float64") -> float:
+    """``sum_i log sum_j w_j p(x_i | outputs_j)``: the exact marginal of a step decoder.
+
+    A decoder constant on K latent cells of prior masses ``w_j`` (output ``outputs[j]`` and
+    likelihood parameters ``likelihoods[j]`` on cell j) has the K-component mixture as its
+    marginal likelihood; evaluated with ``torch.logsumexp`` in ``dtype``.
+    """
+    dt = _dtype(dtype)
+    x_all = torch.as_tensor(np.asarray(data, dtype=np.float64), dtype=dt)
+    outs = torch.as_tensor(np.asarray(outputs, dtype=np.float64), dtype=dt)
+    lw = torch.as_tensor(np.asarray(log_weights, dtype=np.float64), dtype=dt)
+    total = torch.zeros((), dtype=dt)
+    with torch.no_grad():
+        for x in x_all:
+            comps = torch.stack([_cell_log_lik(x, outs[j], lik)
+                                 for j, lik in enumerate(likelihoods)])
+            total = total + torch.logsumexp(lw + comps, dim=0)
+    return float(total)
+
+
+def gaussian_nll_eps_loss(data: np.ndarray, mean: np.ndarray, variance: float, *, eps: float,
+                          dtype: str = "float64") -> tuple[float, float]:
+    """PyTorch's own ``gaussian_nll_loss(mean, data, var, eps=eps, full=True, reduction="sum")``.
+
+    Returns ``(loss, dloss/dvariance)``: the value and the autograd gradient with respect to
+    the (shared) variance, which enters every element; computed by PyTorch itself, so the
+    clamp ``var.clone(); var.clamp_(min=eps)`` under ``no_grad`` is the library's.
+    """
+    dt = _dtype(dtype)
+    x = torch.as_tensor(np.asarray(data, dtype=np.float64), dtype=dt)
+    mu = torch.as_tensor(np.asarray(mean, dtype=np.float64), dtype=dt)
+    var = torch.tensor(variance, dtype=dt, requires_grad=True)
+    loss = nn.functional.gaussian_nll_loss(mu, x, var.expand_as(x), eps=eps, full=True,
+                                           reduction="sum")
+    loss.backward()
+    return float(loss.detach()), float(var.grad)

@@ -11,7 +11,7 @@ object written by the derivation script.
 from __future__ import annotations
 
 import itertools
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -53,6 +53,7 @@ class ConstructionRow:
             value to 10 digits when finite, ``None`` when not a finite number.
         float64_limit, float32_limit: where each float type stops following.
         sources: the papers the construction reproduces.
+        diagnostics: construction-specific numbers (see ``Construction.diagnostics``).
         seconds: wall time of the evaluation.
     """
 
@@ -77,6 +78,7 @@ class ConstructionRow:
     float32_limit: FloatLimitRecord
     sources: tuple[str, ...]
     seconds: float
+    diagnostics: dict[str, Any] = field(default_factory=dict)
 
     @property
     def exact_values(self) -> list[Decimal]:
@@ -105,6 +107,16 @@ class ConstructionRow:
     def diverges(self) -> bool:
         """Unbounded family, increasing values and an infinite limit: a proof of divergence."""
         return (not self.bounded) and self.increasing and self.limit_is_infinite
+
+    @property
+    def constant_after_first(self) -> bool:
+        """Whether every value after the first is the same (a floored, frozen objective)."""
+        return len(set(self.exact_values[1:])) == 1
+
+    def first_value_above(self, bound: str) -> str | None:
+        """The first value (as text) above ``bound`` (a decimal string), or ``None``."""
+        b = Decimal(bound)
+        return next((v for v in self.values if Decimal(v) > b), None)
 
     @property
     def max_torch_rel_error(self) -> float | None:

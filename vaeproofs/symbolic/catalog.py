@@ -44,6 +44,26 @@ CATALOG: dict[str, tuple[str, str]] = {
                             "beta = 2 s0^2"),
     "shared-variance": ("vaeproofs.symbolic.shared_variance:derive_shared_variance",
                         "ELBO-optimal shared variance and the profiled objective"),
+    # -- beyond the thread ----------------------------------------------------------
+    "population": ("vaeproofs.symbolic.population:derive_population",
+                   "Gibbs: E_p[log q] <= -h(p) for a population with a density"),
+    "dequantisation": ("vaeproofs.symbolic.dequantisation:derive_dequantisation",
+                       "fresh uniform noise: E[log q] <= D log(1/Delta) - log n"),
+    "discretised": ("vaeproofs.symbolic.discretised:derive_discretised",
+                    "pmf decoders: log P <= 0; sup -n log n over n distinct points"),
+    "continuous-bernoulli": ("vaeproofs.symbolic.continuous_bernoulli:"
+                             "derive_continuous_bernoulli",
+                             "C(l); log p(0 | l) -> oo like log log(1/l)"),
+    "gaussian-nll-eps": ("vaeproofs.symbolic.gaussian_nll_eps:derive_gaussian_nll_eps",
+                         "PyTorch GaussianNLLLoss(eps): loss floored, variance not"),
+    "softclip": ("vaeproofs.symbolic.softclip:derive_softclip",
+                 "sigma-VAE soft clip: cap 6 - log(2 pi)/2 per pixel"),
+    "beta-nll": ("vaeproofs.symbolic.beta_nll:derive_beta_nll",
+                 "beta-NLL: stationary variance r^2, collapse slowed not prevented"),
+    "student-t-floored": ("vaeproofs.symbolic.student_t_floored:derive_student_t_floored",
+                          "floored Student-t: cap log c(nu) - log s_min, any nu"),
+    "mixture": ("vaeproofs.symbolic.mixture:derive_mixture",
+                "Gaussian mixture unbounded, one Gaussian bounded; the VAE as a mixture"),
 }
 
 

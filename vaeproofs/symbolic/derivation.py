@@ -25,7 +25,8 @@ from typing import Any, Generic, TypeVar
 
 import sympy as sp
 
-__all__ = ["Derivation", "NoResults", "Record", "Step", "StepLog", "json_value", "limit_str"]
+__all__ = ["Derivation", "DerivationBuilder", "NamedResults", "NoResults", "Record", "Step", "StepLog",
+           "equation", "json_value", "limit_str"]
 
 
 def json_value(value: Any) -> Any:
@@ -165,3 +166,69 @@ class Derivation(Generic[FactsT, ResultsT]):
                 mml = sp.mathml(st.expr, printer="presentation")
             items.append((st.text, mml))
         return items
+
+
+def equation(lhs: sp.Basic, rhs: sp.Basic) -> sp.Basic:
+    """``Eq(lhs, rhs)`` left unevaluated, for display in a step.
+
+    Evaluating an equation with an unevaluated ``Limit`` or ``Integral`` on one side
+    can make sympy attempt the limit or integral again (slowly); a displayed step only
+    needs the two sides.
+    """
+    return sp.Eq(lhs, rhs, evaluate=False)
+
+
+class NamedResults(Record):
+    """A results record built from named sympy values (``results.cap``, ``results["cap"]``).
+
+    Used by :class:`DerivationBuilder`, whose derivations collect their results by name
+    while they are computed; their *facts* are a typed record like every derivation's.
+    """
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        object.__setattr__(self, "_values", dict(values))
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__["_values"][name]
+        except KeyError:
+            raise AttributeError(f"results have no {name!r}") from None
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._values
+
+    def items(self) -> list[tuple[str, Any]]:
+        """``(name, value)`` in the order the results were recorded."""
+        return list(self._values.items())
+
+    def to_json(self) -> dict[str, Any]:
+        """Name -> JSON-ready value (sympy objects as strings)."""
+        return {name: json_value(value) for name, value in self.items()}
+
+
+@dataclass
+class DerivationBuilder:
+    """Collects a derivation's steps and named results while it is computed.
+
+    ``d.step(text, expr)`` appends a step; ``d.results.update(...)`` records sympy
+    results; :meth:`build` returns the frozen :class:`Derivation` with the typed facts.
+    """
+
+    name: str
+    title: str
+    sources: list[str] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    results: dict[str, Any] = field(default_factory=dict)
+
+    def step(self, text: str, expr: sp.Basic | None = None) -> sp.Basic | None:
+        """Append a step and return its expression (so calls can be chained)."""
+        self.steps.append(Step(text, expr))
+        return expr
+
+    def build(self, facts: FactsT) -> Derivation[FactsT, NamedResults]:
+        """The finished derivation with ``facts`` (a typed record)."""
+        return Derivation(name=self.name, title=self.title, sources=tuple(self.sources),
+                          steps=tuple(self.steps), results=NamedResults(self.results), facts=facts)

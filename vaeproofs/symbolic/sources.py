@@ -29,3 +29,23 @@ ANSWER2 = ("The public Cross Validated question on whether the Gaussian VAE obje
 def theory(where: str) -> str:
     """The citation of a part of ``docs/theory.md``, e.g. ``theory("section 3.6")``."""
     return f"vaeproofs docs/theory.md, {where}"
+THEIS = ("Theis, van den Oord & Bethge, 'A note on the evaluation of generative models', "
+         "ICLR 2016 (arXiv 1511.01844), section 3.1 (dequantisation and the bound)")
+COVER_THOMAS = ("Cover & Thomas, 'Elements of Information Theory', 2nd ed. (2006), "
+                "theorem 2.6.3 (Gibbs' inequality) and chapter 8 (differential entropy)")
+MCLACHLAN_PEEL = ("McLachlan & Peel, 'Finite Mixture Models' (2000), section 3.8 "
+                  "(unbounded mixture likelihood); Bishop, PRML (2006), section 9.2.1")
+SALIMANS = ("Salimans, Karpathy, Chen & Kingma, 'PixelCNN++', ICLR 2017 (arXiv 1701.05517), "
+            "section 2.1 (discretised logistic likelihood)")
+LOAIZA_GANEM = ("Loaiza-Ganem & Cunningham, 'The continuous Bernoulli: fixing a pervasive error "
+                "in variational autoencoders', NeurIPS 2019 (arXiv 1907.06845), section 3")
+PYTORCH_GAUSSIAN_NLL = ("PyTorch documentation, torch.nn.GaussianNLLLoss and "
+                        "torch.nn.functional.gaussian_nll_loss (var.clone(); clamp_(min=eps) "
+                        "under torch.no_grad())")
+RYBKIN_CODE = ("Rybkin, Daniilidis & Levine, sigma-VAE reference code (orybkin/sigma-vae-pytorch, "
+               "model.py: softclip(tensor, min) = min + softplus(tensor - min), min = -6)")
+SEITZER = ("Seitzer, Tavakoli, Antic & Martius, 'On the pitfalls of heteroscedastic uncertainty "
+           "estimation with probabilistic neural networks', ICLR 2022 (arXiv 2203.09168), "
+           "section 3 (beta-NLL)")
+TAKAHASHI = ("Takahashi, Iwata, Yamanaka, Yamada & Yagi, 'Student-t variational autoencoder for "
+             "robust density estimation', IJCAI 2018")
