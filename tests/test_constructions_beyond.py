@@ -29,7 +29,7 @@ NEW = ("gmm_likelihood", "static_dequantisation_elbo", "fresh_dequantisation_elb
 
 @pytest.fixture(scope="module")
 def rows() -> dict[str, dict]:
-    return {n: constructions.evaluate(constructions.get(n), constructions.get(n).quick_values(),
+    return {n: constructions.evaluate_construction(constructions.get(n), constructions.get(n).quick_values(),
                                       dps=20, digits=False) for n in NEW}
 
 
@@ -45,12 +45,12 @@ def test_new_constructions_are_registered() -> None:
 def test_boundedness_and_limits(rows: dict[str, dict], name: str, bounded: bool,
                                 limit: str | None) -> None:
     row = rows[name]
-    assert row["bounded"] is bounded
+    assert row.bounded is bounded
     if limit is not None:
-        assert row["limit"] == limit
+        assert row.limit == limit
     if bounded:
-        assert all(float(v) <= float(row["cap"]) for v in row["values"])
-    rel = [r for r in row["torch_rel_error"] if r is not None]
+        assert all(float(v) <= float(row.cap) for v in row.values)
+    rel = [r for r in row.torch_rel_error if r is not None]
     assert rel and max(rel) < 1e-13          # float64 network against mpmath
 
 
@@ -90,18 +90,18 @@ def test_continuous_bernoulli_own_cell_against_the_density() -> None:
 
 def test_static_passes_the_fresh_bound_which_the_fresh_objective_respects(rows: dict[str, dict]
                                                                            ) -> None:
-    cap = float(rows["fresh_dequantisation_elbo"]["cap"])
+    cap = float(rows["fresh_dequantisation_elbo"].cap)
     fresh = constructions.get("fresh_dequantisation_elbo")
     assert cap == pytest.approx(fresh.n * (fresh.dim * math.log(16) - math.log(fresh.n)), rel=1e-15)
-    assert max(float(v) for v in rows["static_dequantisation_elbo"]["values"]) > cap
-    assert max(float(v) for v in rows["fresh_dequantisation_elbo"]["values"]) < cap
+    assert max(float(v) for v in rows["static_dequantisation_elbo"].values) > cap
+    assert max(float(v) for v in rows["fresh_dequantisation_elbo"].values) < cap
 
 
 def test_gaussian_nll_eps_value_is_frozen_and_torch_gradient_matches(rows: dict[str, dict]) -> None:
     row = rows["gaussian_nll_eps"]
-    frozen = [float(v) for v in row["values"][1:]]          # variances 1e-50 and 1e-1000 < eps
-    assert frozen[0] == frozen[1] == pytest.approx(float(row["cap"]), rel=1e-15)
-    diag = row["diagnostics"]
+    frozen = [float(v) for v in row.values[1:]]          # variances 1e-50 and 1e-1000 < eps
+    assert frozen[0] == frozen[1] == pytest.approx(float(row.cap), rel=1e-15)
+    diag = row.diagnostics
     c = GaussianNllEps()
     assert float(diag["derived_gradient_in_variance"][-1]) == pytest.approx(
         c.n * c.dim / (2 * 1e-6), rel=1e-14)                  # n D / (2 eps), r = 0
@@ -123,4 +123,4 @@ def test_softclip_and_floored_t_converge_below_their_caps(rows: dict[str, dict])
         c = constructions.get(name)
         limit = float(sp.N(c.limit()))
         assert limit < float(c.cap())
-        assert float(rows[name]["values"][-1]) == pytest.approx(limit, rel=1e-15)
+        assert float(rows[name].values[-1]) == pytest.approx(limit, rel=1e-15)

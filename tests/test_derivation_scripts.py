@@ -118,12 +118,20 @@ def test_every_derivation_has_typed_records_that_serialise(name: str) -> None:
     import dataclasses
     import json
 
+    from vaeproofs.symbolic.derivation import NamedResults
+
     d = catalog.derive(name)
     assert d.name == name
-    for record in (d.facts, d.results):
-        assert dataclasses.is_dataclass(record)
+    assert dataclasses.is_dataclass(d.facts)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        d.facts.__setattr__(dataclasses.fields(d.facts)[0].name, None)
+    if isinstance(d.results, NamedResults):  # results recorded by name while derived
+        assert d.results.items()
         with pytest.raises(dataclasses.FrozenInstanceError):
-            record.__setattr__(dataclasses.fields(record)[0].name, None)
+            d.results.__setattr__(d.results.items()[0][0], None)
+    else:
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            d.results.__setattr__(dataclasses.fields(d.results)[0].name, None)
     doc = json.loads(json.dumps(d.to_json()))
     assert list(doc["facts"]) == [f.name for f in dataclasses.fields(d.facts)]
     # every boolean fact stays a JSON boolean (never a string that reads as true)

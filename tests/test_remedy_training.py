@@ -201,7 +201,7 @@ def test_every_remedy_claim_has_gatherers_of_typed_evidence() -> None:
     names = {g.__name__: g for gs in REMEDY_TRAINING_GATHERERS.values() for g in gs}
     assert names["discretised_masses_sum_to_one"](ctx)[0].supports is True
     assert names["continuous_bernoulli_density_at_zero_grows"](ctx)[0].supports is False
-    assert names["gaussian_nll_eps_gradient"](ctx)[0].supports is False
+    assert names["gaussian_nll_eps_autograd"](ctx)[0].supports is False
     assert names["beta_nll_stationary_point"](ctx)[0].supports is False
 
 

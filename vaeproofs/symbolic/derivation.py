@@ -197,6 +197,9 @@ class NamedResults(Record):
     def __getitem__(self, name: str) -> Any:
         return self._values[name]
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot assign to results.{name}")
+
     def __contains__(self, name: object) -> bool:
         return name in self._values
 
