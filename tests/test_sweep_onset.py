@@ -9,13 +9,12 @@ from pathlib import Path
 import pytest
 
 from vaeproofs.claims.conditions import Condition
-from vaeproofs.claims.study_evidence import describe
 from vaeproofs.errors import InvalidArgumentError
-from vaeproofs.sweep.onset import OnsetSummary, main, summarise
+from vaeproofs.sweep.onset import OnsetSummary, describe, main, render_markdown, summarise
 
 COLUMNS = ["likelihood", "hidden", "n_train_used", "seed", "steps", "outcome", "passed_cap_at_step",
            "min_decoder_variance", "best_train_elbo_mean", "final_test_iwae", "floor_cap_threshold",
-           "floor"]
+           "floor", "elapsed_s"]
 
 
 def _write(path: Path, rows: list[dict[str, object]]) -> Path:
@@ -25,7 +24,7 @@ def _write(path: Path, rows: list[dict[str, object]]) -> Path:
         for r in rows:
             w.writerow({"steps": 100, "floor": 0.001, "floor_cap_threshold": 162.2, "outcome": "completed",
                         "min_decoder_variance": 1e-4, "best_train_elbo_mean": 50.0,
-                        "final_test_iwae": 40.0, "passed_cap_at_step": "", **r})
+                        "final_test_iwae": 40.0, "passed_cap_at_step": "", "elapsed_s": 2.5, **r})
     return path
 
 
@@ -50,6 +49,14 @@ def test_summary_groups_runs_and_counts_passes(tmp_path: Path) -> None:
     assert s.cell("floor", 64, 16).runs == 2  # the errored run is left out
     assert s.largest_size_passing("per-pixel") == 16
     assert OnsetSummary.from_json(json.loads(json.dumps(s.to_json()))) == s
+    assert (s.total_run_seconds, s.longest_run_seconds) == (2.5 * 6, 2.5)
+
+
+def test_the_results_page_is_rendered_from_the_summary(tmp_path: Path) -> None:
+    s = summarise(_write(tmp_path / "r.csv", _rows("")))
+    page = render_markdown(s, figures=("figures/x.png",))
+    assert "| per-pixel | 64 | 16 | 2/2 | 250 |" in page and "![x](figures/x.png)" in page
+    assert describe(s) in page
 
 
 def test_the_evidence_text_follows_the_results(tmp_path: Path) -> None:
