@@ -4,7 +4,8 @@ Run from the repository root (the benchmarks are a package; nothing edits ``sys.
 
 (a) symbolic derivation vs sympy.stats, (b) closed form vs Monte Carlo of matched
 accuracy, (c) a training step vs a plain PyTorch loop, (d) time to pass the floor's
-cap.  Each benchmark times its sides in alternation within this one run; every ratio is
+cap, (e) the audit (static part and full), (f) verify serial vs parallel.
+Each benchmark times its sides in alternation within this one run; every ratio is
 median time / median time of that benchmark's baseline (ratio 1), so < 1 is faster.
 Results and the machine are recorded in benchmarks/README.md.
 """
@@ -16,7 +17,14 @@ import os
 import platform
 import sys
 
-from benchmarks import bench_cap_time, bench_montecarlo, bench_symbolic, bench_train_step
+from benchmarks import (
+    bench_audit,
+    bench_cap_time,
+    bench_montecarlo,
+    bench_symbolic,
+    bench_train_step,
+    bench_verify,
+)
 
 
 def _train_step_rows() -> list[dict[str, object]]:
@@ -34,7 +42,10 @@ def main(argv: list[str]) -> int:
     rows = [*bench_symbolic.run(repeats=3 if quick else 5),
             *bench_montecarlo.run(repeats=3 if quick else 7),
             *_train_step_rows(),
-            *bench_cap_time.run(quick=quick, repeats=1 if quick else 3)]
+            *bench_cap_time.run(quick=quick, repeats=1 if quick else 3),
+            *bench_audit.run(quick=quick),
+            *bench_verify.run(quick=True, repeats=1 if quick else 3),
+            *([] if quick else bench_verify.run(quick=False, repeats=1))]
     print(f"\n| {'benchmark':<36} | {'variant':<44} | {'median':>12} | {'ratio':>9} | note |")
     print(f"|{'-' * 38}|{'-' * 46}|{'-' * 14}|{'-' * 11}|------|")
     for r in rows:
