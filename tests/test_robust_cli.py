@@ -66,8 +66,15 @@ def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("work started before the arguments were validated")
 
+    import vaeproofs.audit
+    import vaeproofs.numeric.training
+    import vaeproofs.sweep.runner
+
     monkeypatch.setattr(vaeproofs.claims, "evaluate_claim", refuse)
     monkeypatch.setattr(vaeproofs.symbolic.catalog, "derive", refuse)
+    monkeypatch.setattr(vaeproofs.numeric.training, "train", refuse)
+    monkeypatch.setattr(vaeproofs.audit, "audit_vae", refuse)
+    monkeypatch.setattr(vaeproofs.sweep.runner, "run_sweep", refuse)
 
 
 def _assert_refused(argv: list[str], option: str, tmp: Path, before: dict[str, str],
@@ -133,3 +140,54 @@ def test_derive_refuses_bad_markdown_paths(kind: str, tmp_path: Path, no_work: N
     before = _fixture_folder(tmp_path)
     _assert_refused(["derive", names()[0], "--markdown", BAD_FILE_PATHS[kind](tmp_path)],
                     "--markdown", tmp_path, before, capsys)
+
+
+@_SETTINGS
+@given(kind=st.sampled_from(sorted(BAD_FILE_PATHS)), option=st.sampled_from(["--json", "--plot"]))
+def test_train_refuses_bad_output_paths(kind: str, option: str, tmp_path: Path, no_work: None,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    before = _fixture_folder(tmp_path)
+    path = BAD_FILE_PATHS[kind](tmp_path)
+    if option == "--plot" and kind in ("missing folder", "file as folder"):
+        path = path.replace(".json", ".png")
+    good_json = [] if option == "--json" else ["--json", str(tmp_path / "ok.json")]
+    _assert_refused(["train", "--steps", "1", "--no-progress", *good_json, option, path], option,
+                    tmp_path, before, capsys)
+
+
+@_SETTINGS
+@given(same=st.sampled_from(["data", "plot"]))
+def test_train_refuses_an_output_equal_to_an_input_or_another_output(
+        same: str, tmp_path: Path, no_work: None, capsys: pytest.CaptureFixture[str]) -> None:
+    import numpy as np
+
+    np.save(tmp_path / "x.npy", np.random.default_rng(0).normal(size=(20, 3)))
+    before = _fixture_folder(tmp_path)
+    if same == "data":
+        argv = ["train", "--data", str(tmp_path / "x.npy"), "--json", str(tmp_path / "x.npy")]
+    else:
+        argv = ["train", "--plot", str(tmp_path / "o.png"), "--json", str(tmp_path / "o.png")]
+    _assert_refused(argv, "--json", tmp_path, before, capsys)
+
+
+@_SETTINGS
+@given(kind=st.sampled_from(sorted(BAD_FILE_PATHS)))
+def test_audit_refuses_bad_json_paths(kind: str, tmp_path: Path, no_work: None,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    import numpy as np
+
+    root = Path(__file__).resolve().parents[1]
+    np.save(tmp_path / "x.npy", np.random.default_rng(0).uniform(size=(20, 64)))
+    before = _fixture_folder(tmp_path)
+    argv = ["audit", f"{root / 'examples' / 'audit_example.py'}:make", "--data",
+            str(tmp_path / "x.npy"), "--variance", "logvar", "--json", BAD_FILE_PATHS[kind](tmp_path)]
+    _assert_refused(argv, "--json", tmp_path, before, capsys)
+
+
+@_SETTINGS
+@given(kind=st.sampled_from(sorted(BAD_DIR_PATHS)))
+def test_sweep_refuses_bad_output_folders(kind: str, tmp_path: Path, no_work: None,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    before = _fixture_folder(tmp_path)
+    _assert_refused(["sweep", "--preset", "smoke", "--out", BAD_DIR_PATHS[kind](tmp_path)], "--out",
+                    tmp_path, before, capsys)
