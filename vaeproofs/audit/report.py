@@ -107,6 +107,7 @@ def render_markdown(report: AuditReport, *, figure: str | None = "probe") -> str
 
 def render_html(report: AuditReport, *, png: bytes | None = None) -> str:
     """The report as one self-contained HTML page (the figure embedded as a data URI)."""
-    css = (resources.files("vaeproofs.audit") / "templates" / "style.css").read_text("utf-8")
+    # One style sheet for every report: the verification report's.
+    css = (resources.files("vaeproofs.report") / "templates" / "report.css").read_text("utf-8")
     data = base64.b64encode(png).decode("ascii") if png else None
     return _env().get_template("report.html.j2").render(css=css, png=data, **_context(report))
