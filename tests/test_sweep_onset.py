@@ -92,3 +92,18 @@ def test_the_command_writes_the_summary(tmp_path: Path) -> None:
     src = _write(tmp_path / "r.csv", _rows(""))
     assert main([str(src), "--out", str(tmp_path / "s.json")]) == 0
     assert json.loads((tmp_path / "s.json").read_text())["steps"] == 100
+
+
+def test_the_committed_results_page_is_the_rendering_of_the_shipped_summary() -> None:
+    """docs/results.md is generated (python -m vaeproofs.sweep.onset --markdown docs/results.md)."""
+    from vaeproofs.sweep.onset import RESULT_FIGURES, load_shipped_summary
+
+    root = Path(__file__).resolve().parents[1]
+    summary = load_shipped_summary()
+    assert summary is not None, "vaeproofs/data/onset_study.json is shipped with the package"
+    page = (root / "docs" / "results.md").read_text(encoding="utf-8")
+    assert page == render_markdown(summary, figures=RESULT_FIGURES)
+    for fig in RESULT_FIGURES:
+        assert (root / "docs" / fig).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the study's design: three families, two widths, five sizes, three seeds each
+    assert len(summary.cells) == 30 and all(c.runs == 3 for c in summary.cells)

@@ -102,6 +102,8 @@ def plot_metric(rows: Sequence[dict[str, Any]], grid: dict[str, list[Any]], metr
         ax.set_xscale("log" if key == "n_train" else "linear")
         ticks = sorted({x for r in mine if (x := _x(r, key)) is not None})
         ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        # Close values (1024 and all 1438 on a log axis) must not overprint: slant the labels.
+        ax.tick_params(axis="x", labelrotation=35)
         ax.minorticks_off()
         ax.set_yscale(scale)
         ax.set_xlabel("training points" if key == "n_train" else key)

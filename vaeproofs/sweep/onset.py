@@ -195,8 +195,9 @@ def render_markdown(summary: OnsetSummary, *, figures: tuple[str, ...] = ()) -> 
         "seeds, with the floored (xi = "
         f"{summary.xi:g}) and shared-variance decoders as controls.",
         "",
-        "Reproduce (about an hour on 2 cores; the runs are independent, so N cores divide the "
-        "time by about N, down to the longest single run):",
+        f"Reproduce (about {summary.total_run_seconds / 2 / 60:.0f} minutes on 2 cores, from the "
+        "recorded compute time below; the runs are independent, so N cores divide the time by "
+        "about N, down to the longest single run):",
         "",
         "```bash",
         "vaeproofs sweep --preset onset --out onset/   # or --backend dask --scheduler ADDRESS",
