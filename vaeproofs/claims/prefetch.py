@@ -86,10 +86,12 @@ def run_task(task: Task, quick: bool) -> tuple[Task, Any, float]:
 
 
 def _preload() -> None:
-    """Imported by the forkserver before forking workers (heavy imports, done once)."""
-    import vaeproofs.constructions
-    import vaeproofs.numeric.training
-    import vaeproofs.symbolic.catalog  # noqa: F401
+    """Each worker's initializer: one torch thread, so the workers do not oversubscribe the
+    cores (every training run sets one thread anyway; the constructions' float64 networks
+    would otherwise use all cores in every worker)."""
+    import torch
+
+    torch.set_num_threads(1)
 
 
 def _assemble(finished: list[tuple[Task, Any, float]], quick: bool) -> Prefetched:
@@ -123,7 +125,10 @@ def prefetch(*, quick: bool, workers: int,
     remote = [t for t in tasks if t.kind != "derivation"]
     local = [t for t in tasks if t.kind == "derivation"]
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
+    # The server imports the heavy layers once; torch._dynamo is what a fused Adam's first
+    # step imports (about 2 s), so preloading it saves that in every worker.
+    context.set_forkserver_preload([__name__, "vaeproofs.constructions", "vaeproofs.numeric.training",
+                                    "torch._dynamo"])
     finished: list[tuple[Task, Any, float]] = []
 
     def done(item: tuple[Task, Any, float]) -> None:
