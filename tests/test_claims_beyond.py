@@ -43,7 +43,8 @@ FLIPS: dict[str, tuple[str, tuple[str, dict[str, Any]], tuple[str, dict[str, Any
                                               "torch_gradient_in_variance": [0.0, 0.0, None],
                                               "model_log_likelihood_at_variance": ["0", "0", "0"],
                                               "eps": "1e-6", "torch_agrees_with_derived": True,
-                                              "gradient_pushes_variance_down": False}})),
+                                              "gradient_pushes_variance_down": False,
+                                              "frozen_below_eps": True}})),
     "remedy.softclip-bounded": (
         "holds", ("softclip", {"clipped_above_min": False}),
         ("softclip_likelihood", {"bounded": False})),

@@ -81,7 +81,7 @@ def gaussian_nll_eps_loss_and_variance(ctx: EvidenceContext) -> list[Evidence]:
     text = describe_row(row)
     diag = row.diagnostics
     agree, pushes_down = diag["torch_agrees_with_derived"], diag["gradient_pushes_variance_down"]
-    frozen = row.constant_after_first
+    frozen = diag["frozen_below_eps"]
     loss = Evidence("high-precision", text + f" The value is frozen at the cap for every variance "
                     f"below eps: {frozen}.", bool(row.bounded and row.under_cap and frozen),
                     Condition.GAUSSIAN_NLL_EPS_LOSS, figures=("constructions",),

@@ -91,7 +91,10 @@ class GaussianNllEps(Construction):
                 "model_log_likelihood_at_variance": loglik,
                 "torch_agrees_with_derived": bool(pairs) and all(abs(t - d) <= tol * abs(d)
                                                                  for t, d in pairs),
-                "gradient_pushes_variance_down": all(mpmath.mpf(g) > 0 for g in derived)}
+                "gradient_pushes_variance_down": all(mpmath.mpf(g) > 0 for g in derived),
+                # The loss value at every variance at or below eps: one value means frozen.
+                "frozen_below_eps": len({mpmath.nstr(self.objective(v, dps=30), 25)
+                                         for v in values if v <= eps}) == 1}
 
     def float_limit(self, dtype: str = "float64") -> FloatLimit:
         """The variance itself underflows below the smallest normal ``dtype``."""

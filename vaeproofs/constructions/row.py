@@ -108,11 +108,6 @@ class ConstructionRow:
         """Unbounded family, increasing values and an infinite limit: a proof of divergence."""
         return (not self.bounded) and self.increasing and self.limit_is_infinite
 
-    @property
-    def constant_after_first(self) -> bool:
-        """Whether every value after the first is the same (a floored, frozen objective)."""
-        return len(set(self.exact_values[1:])) == 1
-
     def first_value_above(self, bound: str) -> str | None:
         """The first value (as text) above ``bound`` (a decimal string), or ``None``."""
         b = Decimal(bound)

@@ -116,8 +116,7 @@ def headline(results: list[ClaimResult]) -> str | None:
                "exists." if unbounded else "the objective stays bounded."))
     population = by_id.get("population.density-bounded")
     if population is not None and population.decided:
-        text += (" For the population objective ("
-                 + population.scope + ") the ELBO is "
+        text += (f" In the setting of a {population.scope}, the ELBO is "
                  + ("bounded" if population.verdict == "holds" else "not bounded") + ".")
     floor = by_id.get("answer1.eigenvalue-floor-bounds")
     if floor is not None and floor.decided and floor.verdict == "holds":
