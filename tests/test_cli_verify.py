@@ -171,3 +171,21 @@ def test_an_internal_error_is_one_line_exit_4(monkeypatch: pytest.MonkeyPatch,
     assert main(["verify", "--quick"]) == 4
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "internal error" in err[0] and "bug" in err[0]
+
+
+@pytest.mark.slow
+def test_parallel_and_serial_verify_give_identical_evidence(quick_run: QuickRun,
+                                                            tmp_path: Path) -> None:
+    """--workers N only changes where the computations run: same verdicts, same evidence."""
+    _, out = quick_run  # run with the default workers (the machine's cores)
+    proc = subprocess.run(
+        [sys.executable, "-m", "vaeproofs", "verify", "--quick", "--workers", "1", "--no-progress",
+         "--json", str(tmp_path / "serial.json")],
+        capture_output=True, text=True, timeout=900, check=False)
+    assert proc.returncode == 0, proc.stderr
+
+    def stable(path: Path) -> list[dict[str, object]]:
+        claims = json.loads(path.read_text())["claims"]
+        return [{k: v for k, v in c.items() if k != "elapsed_s"} for c in claims]
+
+    assert stable(tmp_path / "serial.json") == stable(out / "v.json")

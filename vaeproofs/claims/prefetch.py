@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,7 +123,7 @@ def prefetch(*, quick: bool, workers: int,
     ``on_done(done, total)`` is called after each task (for a progress line).
     """
     tasks = shared_tasks(quick)
-    remote = [t for t in tasks if t.kind != "derivation"]
+    pending = deque(t for t in tasks if t.kind != "derivation")  # most expensive first
     local = [t for t in tasks if t.kind == "derivation"]
     context = multiprocessing.get_context("forkserver")
     # The server imports the heavy layers once; torch._dynamo is what a fused Adam's first
@@ -130,17 +131,34 @@ def prefetch(*, quick: bool, workers: int,
     context.set_forkserver_preload([__name__, "vaeproofs.constructions", "vaeproofs.numeric.training",
                                     "torch._dynamo"])
     finished: list[tuple[Task, Any, float]] = []
+    # The main process is one of the ``workers``: it computes the derivations (see the
+    # module docstring), then takes the cheapest remaining tasks itself while the pool's
+    # ``workers - 1`` processes take the most expensive ones.
+    pool_size = max(1, workers - 1)
 
     def done(item: tuple[Task, Any, float]) -> None:
         finished.append(item)
         if on_done is not None:
             on_done(len(finished), len(tasks))
 
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+    with ProcessPoolExecutor(max_workers=pool_size, mp_context=context,
                              initializer=_preload) as pool:
-        futures = [pool.submit(run_task, t, quick) for t in remote]
-        for t in local:  # meanwhile, here (see the module docstring)
+        running: set[Future[tuple[Task, Any, float]]] = set()
+
+        def collect_and_refill() -> None:
+            for future in [f for f in running if f.done()]:
+                running.discard(future)
+                done(future.result())
+            while pending and len(running) < pool_size:
+                running.add(pool.submit(run_task, pending.popleft(), quick))
+
+        collect_and_refill()
+        for t in local:
             done(run_task(t, quick))
-        for future in as_completed(futures):
+            collect_and_refill()
+        while pending:
+            done(run_task(pending.pop(), quick))  # the cheapest left, here
+            collect_and_refill()
+        for future in as_completed(running):
             done(future.result())
     return _assemble(finished, quick)
