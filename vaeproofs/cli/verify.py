@@ -48,8 +48,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--report", metavar="DIR", type=Path,
                    help="write DIR/report.md, DIR/report.html and DIR/figures/*.png")
     p.add_argument("--workers", metavar="N", type=int, default=None,
-                   help="processes for the independent computations (default: the number of "
-                   "cores, at most 8; 1 = serial). Results are identical for every N")
+                   help="processes for the independent computations (default: serial on 2 cores "
+                   "or fewer, else the cores, at most 8). Results are identical for every N")
     p.add_argument("--no-progress", action="store_true", help="don't show progress bars")
     p.set_defaults(run=run)
 
@@ -70,10 +70,16 @@ def _versions() -> dict[str, str]:
 
 
 def _workers(requested: int | None) -> int:
-    """The number of worker processes: 1..cpu count (default: the cores, at most 8)."""
+    """The number of worker processes: 1..cpu count.
+
+    Default: serial on machines with at most 2 cores, where the parallel run measured
+    slower (``python -m benchmarks.bench_verify``: 42.2 s against 37.9 s for ``--quick``;
+    starting the worker processes and their imports costs more than the second core
+    gains), else the cores, at most 8.
+    """
     cores = os.cpu_count() or 1
     if requested is None:
-        return min(cores, 8)
+        return 1 if cores <= 2 else min(cores, 8)
     if isinstance(requested, bool) or not 1 <= requested <= cores:
         raise InvalidArgumentError("--workers", f"must be an integer from 1 to {cores} (the cores of "
                                    f"this machine), got {requested}")
