@@ -19,6 +19,7 @@ The mean KL per point.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 
 from matplotlib.figure import Figure
@@ -138,9 +139,11 @@ def plot_training(results: TrainResult | Sequence[TrainResult]) -> Figure:
     ax_var.set(title="decoder variance: minimum (solid), median (dashed)", xlabel="step",
                ylabel="sigma^2 (Student-t: squared scale)", yscale="log")
     if omitted:
-        ax_var.text(0.01, 0.01, "not shown (mass functions, capped at 0 whatever their "
-                    "spread): " + ", ".join(sorted(set(omitted))), transform=ax_var.transAxes,
-                    fontsize="small", va="bottom")
+        # Wrapped, so the note stays inside its panel and does not widen the layout.
+        note = textwrap.fill("not shown (mass functions, capped at 0 whatever their spread): "
+                             + ", ".join(sorted(set(omitted))), width=60)
+        ax_var.text(0.01, 0.01, note, transform=ax_var.transAxes, fontsize="x-small", va="bottom",
+                    in_layout=False)
     ax_kl.set(title="KL(q(z|x) || p(z)) per point", xlabel="step", ylabel="nats")
     handles, labels = ax_tr.get_legend_handles_labels()
     for h, lab in zip(*ax_var.get_legend_handles_labels(), strict=True):
