@@ -93,6 +93,14 @@ def test_missing_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     _one_line_error(capsys, "--data")
 
 
+def test_data_that_is_a_folder_is_named_as_such(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    # A folder (like a FIFO or device) exists but is no .npy file: say that, not "missing".
+    rc = main(["audit", f"{EXAMPLE}:make", "--data", str(tmp_path), "--variance", "var"])
+    assert rc == EXIT_USAGE
+    _one_line_error(capsys, "is not a regular file")
+
+
 def test_unknown_variance_kind(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["audit", f"{EXAMPLE}:make", "--data", str(data), "--variance", "sigma"])

@@ -30,6 +30,8 @@ def test_no_tasks_yield_nothing() -> None:
     ({"backend": "slurm"}, "--backend"),
     ({"backend": "local", "workers": 0}, "--workers"),
     ({"backend": "local", "workers": True}, "--workers"),
+    ({"backend": "local", "workers": 100_000}, "--workers"),  # more processes than cores
+    ({"backend": "dask", "workers": 100_000}, "--workers"),
     ({"backend": "local", "scheduler": "tcp://h:8786"}, "--scheduler"),
     ({"backend": "dask", "scheduler": "tcp://h:8786", "workers": 2}, "--workers"),
     ({"backend": "dask", "scheduler": " "}, "--scheduler"),

@@ -162,7 +162,8 @@ def audit_vae(model: nn.Module, data: Any, *, variance: str,
         forward: ``forward(model, x)`` returning that tuple, for any other signature.
         loss_fn: the user's loss ``loss_fn(x, mu_x, logvar_x, mu_z, logvar_z)`` (log-variances).
         optimizer: the user's optimiser: its parameter groups say what trains (only read).
-        n_points: how many training points the probe memorises (the first after a seeded shuffle).
+        n_points: how many training points the probe memorises (the first after a seeded shuffle; all
+            of them when the data has fewer rows, and the evidence says how many).
         steps: probe steps (default 2000, within a 50 s budget); 0 skips the probe.
         seed: seed of the point choice and the probe.
         progress: show a progress bar (default: when standard error is a terminal).

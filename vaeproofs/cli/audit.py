@@ -63,11 +63,18 @@ def _split_spec(option: str, spec: str) -> tuple[Path, str]:
     return Path(path), name
 
 
+def _not_a_file(path: Path) -> str:
+    """Why ``path`` cannot be read as an input file (missing, or a folder, FIFO or device)."""
+    if path.exists():
+        return f"{str(path)!r} is not a regular file"
+    return f"file {str(path)!r} does not exist"
+
+
 def load_callable(option: str, spec: str) -> Any:
     """Import FILE.py of ``spec`` = "FILE.py:NAME" and return its attribute NAME (a callable)."""
     path, name = _split_spec(option, spec)
     if not path.is_file():
-        raise InvalidArgumentError(option, f"file {str(path)!r} does not exist")
+        raise InvalidArgumentError(option, _not_a_file(path))
     module_name = f"vaeproofs_user_{path.stem}_{uuid.uuid4().hex[:8]}"
     spec_obj = importlib.util.spec_from_file_location(module_name, path)
     if spec_obj is None or spec_obj.loader is None:
@@ -93,7 +100,7 @@ def _load_data(path: Path) -> Any:
     import numpy as np
 
     if not path.is_file():
-        raise InvalidArgumentError("--data", f"file {str(path)!r} does not exist")
+        raise InvalidArgumentError("--data", _not_a_file(path))
     try:
         arr = np.load(path, allow_pickle=False)
     except Exception as exc:

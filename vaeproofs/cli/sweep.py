@@ -49,7 +49,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="local worker processes (default) or Dask distributed")
     p.add_argument("--workers", type=_positive_int, default=None, metavar="N",
                    help="worker processes of the local backend or of the Dask LocalCluster "
-                   "(default: the number of cores); not with --scheduler")
+                   "(1 to the number of cores, the default); not with --scheduler")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="with --backend dask: a running scheduler such as tcp://host:8786")
     p.add_argument("--dry-run", action="store_true",

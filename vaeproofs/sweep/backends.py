@@ -61,8 +61,13 @@ def check_backend(backend: str, workers: int | None, scheduler: str | None) -> N
     """Validate the backend options (before any work starts); raise InvalidArgumentError."""
     if backend not in BACKENDS:
         raise InvalidArgumentError("--backend", f"must be one of {', '.join(BACKENDS)}, got {backend!r}")
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise InvalidArgumentError("--workers", f"must be an integer >= 1, got {workers!r}")
+    cores = os.cpu_count() or 1
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
+                                or not 1 <= workers <= cores):
+        # Local processes (or LocalCluster workers) beyond the cores only contend for them,
+        # and each holds its own torch (hundreds of MB): 100000 of them would exhaust memory.
+        raise InvalidArgumentError("--workers", f"must be an integer from 1 to {cores} (the cores of "
+                                   f"this machine), got {workers!r}")
     if scheduler is not None:
         if backend != "dask":
             raise InvalidArgumentError("--scheduler", f"applies to --backend dask only, not {backend!r}")
