@@ -101,6 +101,16 @@ def test_data_that_is_a_folder_is_named_as_such(tmp_path: Path,
     _one_line_error(capsys, "is not a regular file")
 
 
+def test_a_failing_user_loss_names_the_loss_option(tmp_path: Path, data: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "loss.py"
+    f.write_text("def loss(x, mu_x, logvar_x, mu_z, logvar_z):\n    return 1 / 0\n")
+    rc = main(["audit", f"{EXAMPLE}:make", "--data", str(data), "--variance", "logvar",
+               "--loss", f"{f}:loss", "--steps", "3", "--no-progress"])
+    assert rc == EXIT_USAGE
+    _one_line_error(capsys, "--loss: raised ZeroDivisionError")
+
+
 def test_unknown_variance_kind(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["audit", f"{EXAMPLE}:make", "--data", str(data), "--variance", "sigma"])

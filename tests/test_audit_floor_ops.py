@@ -230,6 +230,12 @@ def test_bad_arguments() -> None:
         variance_floor(Head(lambda m, r: r), latent_dim=0, variance="var")
     with pytest.raises(InvalidArgumentError, match="output"):
         variance_floor(Head(lambda m, r: r), latent_dim=2, variance="var", output=5)
+    # a latent_dim the decoder cannot take is bad input (not an undecidable floor) ...
+    with pytest.raises(InvalidArgumentError, match=r"latent_dim.*input size"):
+        variance_floor(Head(lambda m, r: r), latent_dim=3, variance="var")
+    # ... and one whose example input alone would take gigabytes is refused before allocating
+    with pytest.raises(InvalidArgumentError, match="latent_dim"):
+        variance_floor(Head(lambda m, r: r), latent_dim=10**9, variance="var")
 
 
 def test_importing_the_audit_does_not_load_sympy() -> None:

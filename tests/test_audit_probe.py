@@ -150,6 +150,14 @@ def test_probe_passing_the_cap_is_a_conflict() -> None:
     ({"variance": "logvar", "n_points": 0}, "n_points"),
     ({"variance": "logvar", "steps": -1}, "steps"),
     ({"variance": "logvar", "optimizer": "adam"}, "optimizer"),
+    # an optimiser of another model says nothing about this one's parameters
+    ({"variance": "logvar", "optimizer": torch.optim.SGD(nn.Linear(2, 2).parameters(), lr=0.1)},
+     "optimizer"),
+    # the user's loss failing is the user's error, named, not an internal one
+    ({"variance": "logvar", "steps": 3, "loss_fn": lambda *a: 1 / 0}, "loss_fn"),
+    ({"variance": "logvar", "steps": 3, "loss_fn": lambda *a: "0.5"}, "loss_fn"),
+    ({"variance": "logvar", "steps": 3, "loss_fn": lambda x, *a: x.sum(dim=1)}, "loss_fn"),
+    ({"variance": "logvar", "steps": 3, "loss_fn": lambda x, *a: x.sum()}, "loss_fn"),  # no grad
 ])
 def test_bad_arguments(kwargs: dict, argument: str) -> None:
     with pytest.raises(InvalidArgumentError) as info:

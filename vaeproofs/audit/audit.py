@@ -198,6 +198,11 @@ def audit_vae(model: nn.Module, data: Any, *, variance: str,
         _, _, mu_z, _ = call_model(copy.deepcopy(model), x_model, forward)
     latent_dim = int(mu_z[0].numel())
     dim = int(x[0].numel())
+    if optimizer is not None:
+        mine = {id(p) for p in model.parameters()}
+        if not any(id(p) in mine for g in optimizer.param_groups for p in g["params"]):
+            raise InvalidArgumentError("optimizer", "holds none of the model's parameters (the "
+                                                    "optimiser of another model, or of a copy?)")
     trained = set(trained_parameter_names(model, optimizer))
     untrained = [n for n, p in model.named_parameters() if p.requires_grad and n not in trained]
 

@@ -14,7 +14,9 @@ section 2.1); per point of D pixels it is D times that.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import io
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -31,7 +33,11 @@ from vaeproofs.audit.values import NotDecidable, Pieces, as_interval
 from vaeproofs.constants import LOG_2PI
 from vaeproofs.errors import InvalidArgumentError
 
-__all__ = ["VarianceFloor", "cap_per_dim", "static_variance_floor", "variance_floor"]
+__all__ = ["MAX_LATENT_DIM", "VarianceFloor", "cap_per_dim", "static_variance_floor", "variance_floor"]
+
+#: The largest ``latent_dim`` :func:`variance_floor` accepts: its example input holds
+#: 2 x latent_dim numbers, and no VAE has a latent space near this size.
+MAX_LATENT_DIM = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -199,7 +205,9 @@ def static_variance_floor(module: nn.Module, example: torch.Tensor, *, variance:
     except Exception as exc:
         return _undecided(kind, output, names, _reason(exc))
     try:
-        with torch.random.fork_rng(devices=[]), torch.no_grad():
+        # ShapeProp prints a traceback of its own before re-raising; the reason below says it.
+        with torch.random.fork_rng(devices=[]), torch.no_grad(), \
+                contextlib.redirect_stderr(io.StringIO()):
             ShapeProp(gm).propagate(example)
     except Exception as exc:
         return _undecided(kind, output, names, "running the traced model on an input of shape "
@@ -259,9 +267,26 @@ def variance_floor(decoder: nn.Module, *, latent_dim: int, variance: str, output
     Returns:
         a :class:`VarianceFloor`; ``bounded`` is None, with the reason, when undecidable.
     """
-    if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
-        raise InvalidArgumentError("latent_dim", f"must be an integer >= 1, got {latent_dim!r}")
+    if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) \
+            or not 1 <= latent_dim <= MAX_LATENT_DIM:
+        raise InvalidArgumentError("latent_dim", f"must be an integer in [1, {MAX_LATENT_DIM}], "
+                                                 f"got {latent_dim!r}")
     dtype = next((p.dtype for p in decoder.parameters()), torch.get_default_dtype()) \
         if isinstance(decoder, nn.Module) else torch.get_default_dtype()
     example = torch.zeros(2, latent_dim, dtype=dtype if dtype.is_floating_point else torch.float32)
+    try:  # on a copy: a call in training mode may update buffers such as BatchNorm's
+        work = copy.deepcopy(decoder) if isinstance(decoder, nn.Module) else None
+    except Exception:  # static_variance_floor reports an uncopyable model as undecided
+        work = None
+    if work is not None:
+        # A decoder that cannot even be called on z of this shape was given the wrong
+        # latent_dim: that is bad input, not an undecidable floor.
+        try:
+            with torch.random.fork_rng(devices=[]), torch.no_grad():
+                work(example)
+        except Exception as exc:
+            raise InvalidArgumentError(
+                "latent_dim", f"decoder(z) raised {type(exc).__name__} for z of shape "
+                f"{tuple(example.shape)}: {exc}; latent_dim must be the decoder's input size"
+            ) from None
     return static_variance_floor(decoder, example, variance=variance, output=output, frozen=frozen)

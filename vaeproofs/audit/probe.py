@@ -163,6 +163,25 @@ def _run(model: nn.Module, x: torch.Tensor, variance_kind: str, forward: Forward
     return result
 
 
+def _user_loss(loss_fn: LossFn, step: int, *args: torch.Tensor) -> torch.Tensor:
+    """The user's loss at probe ``step``, as a one-element tensor.
+
+    Raises:
+        InvalidArgumentError: naming ``loss_fn``, when it raises or returns anything else (its
+            failure is the user's to fix, not an internal error of the audit).
+    """
+    try:
+        loss = loss_fn(*args)
+    except Exception as exc:
+        raise InvalidArgumentError("loss_fn", f"raised {type(exc).__name__} at probe step {step}: "
+                                              f"{exc}") from None
+    if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+        got = f"shape {tuple(loss.shape)}" if isinstance(loss, torch.Tensor) else type(loss).__name__
+        raise InvalidArgumentError("loss_fn", f"must return a one-element tensor (the loss to "
+                                              f"minimise), got {got}")
+    return loss.reshape(())
+
+
 def _loop(work: nn.Module, x: torch.Tensor, opt: torch.optim.Optimizer | None, kind: str,
           forward: ForwardFn | None, loss_fn: LossFn | None, steps: int, cap: float,
           budget: float, show: bool, start: float) -> ProbeResult:
@@ -196,13 +215,16 @@ def _loop(work: nn.Module, x: torch.Tensor, opt: torch.optim.Optimizer | None, k
                 stopped = "nothing trains"
                 break
             if loss_fn is not None:
-                loss = loss_fn(x, mu_x, log_variance(kind, v), mu_z, logvar_z)
+                loss = _user_loss(loss_fn, step, x, mu_x, log_variance(kind, v), mu_z, logvar_z)
             else:
                 loss = -elbo.mean()
             if not torch.isfinite(loss):
                 stopped = "non-finite"
                 break
             opt.zero_grad(set_to_none=True)
+            if not loss.requires_grad:
+                raise InvalidArgumentError("loss_fn", "its value does not depend on the model's "
+                                                      "outputs (no gradient): it cannot train the probe")
             loss.backward()
             opt.step()
             bar.update(1)

@@ -147,6 +147,12 @@ def _write(args: argparse.Namespace, planned: dict[str, Path], report: Any) -> N
         write_atomic(folder / "report.html", render_html(report, png=png))
 
 
+#: audit_vae's argument -> the option that sets it.
+_API_OPTION = {"data": "--data", "loss_fn": "--loss", "forward": "--forward",
+               "n_points": "--n-points", "steps": "--steps", "seed": "--seed",
+               "variance": "--variance", "optimizer": "FACTORY"}
+
+
 def run(args: argparse.Namespace) -> int:
     """Audit the model; print the verdict; write the outputs; return the exit code."""
     from vaeproofs.outputs import plan_outputs
@@ -169,6 +175,11 @@ def run(args: argparse.Namespace) -> int:
         report = audit_vae(model, data, variance=args.variance, forward=forward, loss_fn=loss_fn,
                            optimizer=optimizer, n_points=args.n_points, steps=args.steps,
                            seed=args.seed, progress=not args.no_progress and sys.stderr.isatty())
+    except InvalidArgumentError as exc:  # name the option the user typed, not the API's argument
+        option = _API_OPTION.get(exc.argument)
+        if option is None:
+            raise
+        raise InvalidArgumentError(option, exc.problem) from None
     except AuditInterrupted as exc:
         _write(args, planned, exc.report)
         print("vaeproofs audit: interrupted; the record so far is written", file=sys.stderr)
