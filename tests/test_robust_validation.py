@@ -124,3 +124,20 @@ def test_valid_strategy_arguments_still_draw_valid_cases(params) -> None:
     assert W.shape == (3, 2) and b.shape == (3,) and m.shape == (4, 2)
     assert 0.5 <= sigma2 <= 0.75
     np.linalg.cholesky(S)
+
+
+def test_the_package_errors_survive_pickling() -> None:
+    # They cross process boundaries (sweep workers, Dask): each must rebuild as itself.
+    import pickle
+
+    from vaeproofs.errors import InvalidArgumentError
+
+    e = pickle.loads(pickle.dumps(InvalidArgumentError("hidden", "must be >= 1, got 0")))
+    assert (type(e), e.argument, e.problem, str(e)) == (
+        InvalidArgumentError, "hidden", "must be >= 1, got 0", "hidden: must be >= 1, got 0")
+    from vaeproofs.audit.audit import AuditInterrupted
+    from vaeproofs.numeric.training import TrainingInterrupted
+
+    for cls, attr in ((TrainingInterrupted, "result"), (AuditInterrupted, "report")):
+        back = pickle.loads(pickle.dumps(cls({"steps": 3})))  # type: ignore[arg-type]
+        assert type(back) is cls and getattr(back, attr) == {"steps": 3}

@@ -26,6 +26,18 @@ def test_no_tasks_yield_nothing() -> None:
     assert list(run_tasks(math.sqrt, [], backend="local")) == []
 
 
+def _refuse(x: float) -> float:
+    raise InvalidArgumentError("hidden", f"{x} is too large")
+
+
+def test_a_package_error_raised_in_a_worker_process_is_recorded_not_a_broken_pool() -> None:
+    # InvalidArgumentError must pickle (by its two arguments) to come back from a worker;
+    # before, unpickling it failed and broke the pool, losing every run of the sweep.
+    done = sorted(run_tasks(_refuse, [1.0, 2.0], backend="local", workers=2), key=lambda d: d.index)
+    assert done == [Done(0, error="InvalidArgumentError: hidden: 1.0 is too large"),
+                    Done(1, error="InvalidArgumentError: hidden: 2.0 is too large")]
+
+
 @pytest.mark.parametrize(("kwargs", "argument"), [
     ({"backend": "slurm"}, "--backend"),
     ({"backend": "local", "workers": 0}, "--workers"),

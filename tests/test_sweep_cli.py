@@ -127,6 +127,8 @@ def test_an_interrupted_sweep_resumes_with_the_missing_runs_only(
     ("[grid]\n", "grid"),
     ("[grid]\nwidth = [64]", "grid.width"),
     ("[grid]\nn_train = [16, 5000]", "n_train"),
+    # train's memory estimate, checked before anything runs (it was only met inside a worker)
+    ("[fixed]\nsteps = 5\n[grid]\nhidden = [64, 1000000000]", "--memory-budget-gb"),
 ])
 def test_a_bad_spec_is_one_line_exit_2_and_nothing_runs(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], spec_text: str, fragment: str) -> None:
@@ -151,6 +153,19 @@ def test_bad_backend_options_are_refused_before_anything_runs(
     out = tmp_path / "out"
     assert main(["sweep", str(spec), "--out", str(out), *argv]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_the_memory_budget_option_is_checked_and_reaches_the_check(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = tmp_path / "s.toml"
+    spec.write_text("[fixed]\nsteps = 5\n[grid]\nseed = [0]\n")
+    out = tmp_path / "out"
+    assert main(["sweep", str(spec), "--out", str(out), "--memory-budget-gb", "nan"]) == 2
+    assert "--memory-budget-gb: must be a finite number > 0" in capsys.readouterr().err
+    # a budget below what even the default run needs refuses it, naming the option to raise
+    assert main(["sweep", str(spec), "--out", str(out), "--memory-budget-gb", "1e-6"]) == 2
+    assert "over the budget of 1e-06 GiB" in capsys.readouterr().err
     assert not out.exists()
 
 

@@ -25,6 +25,11 @@ class InvalidArgumentError(VaeproofsError, ValueError):
         self.problem = problem
         super().__init__(f"{argument}: {problem}")
 
+    def __reduce__(self) -> tuple[type[InvalidArgumentError], tuple[str, str]]:
+        # Pickle by the constructor's arguments: the default (by ``args``, the one joined
+        # message) cannot rebuild it, and a worker process's error must reach the parent.
+        return (type(self), (self.argument, self.problem))
+
 
 class EvidenceConflictError(VaeproofsError):
     """Two pieces of evidence for the same claim contradict each other."""

@@ -107,6 +107,10 @@ class AuditInterrupted(KeyboardInterrupt):
         super().__init__("audit interrupted")
         self.report = report
 
+    def __reduce__(self) -> tuple[type[AuditInterrupted], tuple[AuditReport]]:
+        # Pickle by the constructor's argument (a record crossing from a worker process).
+        return (type(self), (self.report,))
+
 
 def _as_tensor(data: Any) -> torch.Tensor:
     if isinstance(data, torch.Tensor):

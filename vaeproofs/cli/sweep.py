@@ -12,6 +12,7 @@ input; 130 Ctrl-C (the finished runs are kept; rerun to resume).
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from typing import Any
 
@@ -52,6 +53,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    "(1 to the number of cores, the default); not with --scheduler")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="with --backend dask: a running scheduler such as tcp://host:8786")
+    p.add_argument("--memory-budget-gb", type=float, default=None, metavar="GB",
+                   help="as vaeproofs train's: refuse (before anything runs) a run whose "
+                   "estimated memory exceeds GB gibibytes (default: train's, 4); every run "
+                   "gets this budget")
     p.add_argument("--dry-run", action="store_true",
                    help="validate the spec and list the runs to do, run nothing")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
@@ -72,7 +77,14 @@ def run(args: argparse.Namespace) -> int:
     out = check_output_dir("--out", args.out)
     check_backend(args.backend, args.workers, args.scheduler)
     spec = load_spec(args.spec) if args.spec is not None else load_preset(args.preset)
-    configs = spec.configs()  # every run validated before anything runs
+    budget = args.memory_budget_gb
+    if budget is not None and not (math.isfinite(budget) and budget > 0):
+        raise InvalidArgumentError("--memory-budget-gb", f"must be a finite number > 0, got {budget}")
+    try:  # every run validated before anything runs
+        configs = spec.configs(memory_budget_gb=args.memory_budget_gb)
+    except InvalidArgumentError as exc:
+        raise InvalidArgumentError(exc.argument, exc.problem.replace(
+            "(memory_budget_gb)", "(--memory-budget-gb)")) from None
 
     from vaeproofs.sweep.store import RunStore
 
@@ -86,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
 
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     report = run_sweep(configs, store, backend=args.backend, workers=args.workers,
-                       scheduler=args.scheduler, progress=progress)
+                       scheduler=args.scheduler, progress=progress,
+                       memory_budget_gb=args.memory_budget_gb)
     figures: list[Any] = []
     if report.rows and (report.csv_written or not store.figures.is_dir()):
         from vaeproofs.sweep.figures import write_figures

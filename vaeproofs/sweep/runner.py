@@ -14,6 +14,7 @@ same configuration gives the same numbers on every backend.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,17 +25,23 @@ from vaeproofs.sweep.store import RunStore, csv_row
 __all__ = ["SweepReport", "error_record", "execute_run", "run_sweep"]
 
 
-def execute_run(config_values: dict[str, Any]) -> dict[str, Any]:
+def execute_run(config_values: dict[str, Any], *,
+                memory_budget_gb: float | None = None) -> dict[str, Any]:
     """Train one configuration (TrainConfig fields) and return its JSON record.
+
+    ``memory_budget_gb``: train's budget (None: train's default); the sweep checked every
+    run against it up front.
 
     The task of every backend: module level and picklable, imports torch only when
     called.  The record is the result's JSON document made strict; a non-finite
     value ends the run as ``"diverged"``, it is never an exception.
     """
     from vaeproofs.numeric.training import TrainConfig, train
+    from vaeproofs.numeric.training.budget import DEFAULT_MEMORY_BUDGET_GB
     from vaeproofs.outputs import to_strict_json
 
-    result = train(TrainConfig(**config_values), progress=False)
+    budget = DEFAULT_MEMORY_BUDGET_GB if memory_budget_gb is None else memory_budget_gb
+    result = train(TrainConfig(**config_values), progress=False, memory_budget_gb=budget)
     to_json = getattr(result, "to_json", None) or result.to_dict
     return to_strict_json(to_json())
 
@@ -59,7 +66,8 @@ class SweepReport:
 
 def run_sweep(configs: list[Any], store: RunStore, *, backend: str = "local",
               workers: int | None = None, scheduler: str | None = None,
-              progress: bool = False) -> SweepReport:
+              progress: bool = False,
+              memory_budget_gb: float | None = None) -> SweepReport:
     """Run every configuration of ``configs`` (TrainConfig objects) not yet done in ``store``.
 
     The progress bar counts runs done (skipped ones included) out of ``len(configs)``.
@@ -77,7 +85,8 @@ def run_sweep(configs: list[Any], store: RunStore, *, backend: str = "local",
         else:
             records.append(done)
     report = SweepReport(total=len(configs), skipped=len(configs) - len(todo))
-    tasks = run_tasks(execute_run, [values[i] for i in todo], backend=backend, workers=workers,
+    task = functools.partial(execute_run, memory_budget_gb=memory_budget_gb)  # picklable
+    tasks = run_tasks(task, [values[i] for i in todo], backend=backend, workers=workers,
                       scheduler=scheduler)
     from tqdm.auto import tqdm
 

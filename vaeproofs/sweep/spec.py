@@ -128,14 +128,18 @@ class SweepSpec:
         return [{**self.fixed, **dict(zip(keys, combo, strict=True))}
                 for combo in itertools.product(*(self.grid[k] for k in keys))]
 
-    def configs(self, *, check_data: bool = True) -> list[Any]:
+    def configs(self, *, check_data: bool = True, memory_budget_gb: float | None = None) -> list[Any]:
         """Every run's :class:`~vaeproofs.numeric.training.TrainConfig`, in grid order.
 
         Builds each configuration (which runs train's own checks) and, with
-        ``check_data``, loads each distinct data set once and cuts every run's subsets, so
-        that a run that would fail on its data fails here, before anything runs.
+        ``check_data``, loads each distinct data set once, cuts every run's subsets and
+        estimates each run's memory against ``memory_budget_gb`` (default: train's), so that a run that
+        would fail on its data or its size fails here, before anything runs.
         """
         from vaeproofs.numeric.training import TrainConfig, load_dataset, prepare_data
+        from vaeproofs.numeric.training.budget import DEFAULT_MEMORY_BUDGET_GB, check_memory
+
+        budget = DEFAULT_MEMORY_BUDGET_GB if memory_budget_gb is None else memory_budget_gb
 
         configs = []
         for values in self.combinations():
@@ -151,7 +155,10 @@ class SweepSpec:
                 try:
                     if key not in datasets:
                         datasets[key] = load_dataset(config)
-                    prepare_data(config, datasets[key])
+                    ds, train_np, test_np = prepare_data(config, datasets[key])
+                    # train's own memory check, with the budget every run will get
+                    check_memory(config, dim=ds.dim, n_train=train_np.shape[0],
+                                 n_test=test_np.shape[0], budget_gb=budget)
                 except InvalidArgumentError as exc:
                     raise _in_run(exc, values, self.grid) from exc
         return configs

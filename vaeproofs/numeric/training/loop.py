@@ -64,6 +64,10 @@ class TrainingInterrupted(KeyboardInterrupt):
         super().__init__("training interrupted")
         self.result = result
 
+    def __reduce__(self) -> tuple[type[TrainingInterrupted], tuple[TrainResult]]:
+        # Pickle by the constructor's argument (a record crossing from a worker process).
+        return (type(self), (self.result,))
+
 
 def load_dataset(config: TrainConfig) -> Dataset:
     """The data set named by ``config.data``, scaled and split as configured."""
