@@ -178,10 +178,11 @@ def test_an_internal_error_is_one_line_exit_4(monkeypatch: pytest.MonkeyPatch,
 def test_parallel_and_serial_verify_give_identical_evidence(quick_run: QuickRun,
                                                             tmp_path: Path) -> None:
     """--workers N only changes where the computations run: same verdicts, same evidence."""
-    _, out = quick_run  # run with the default workers
-    other = "2" if (os.cpu_count() or 1) <= 2 else "1"  # the default is serial on <= 2 cores
+    _, out = quick_run  # run with the default workers: the cores, in parallel
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: the default run is already serial")
     proc = subprocess.run(
-        [sys.executable, "-m", "vaeproofs", "verify", "--quick", "--workers", other, "--no-progress",
+        [sys.executable, "-m", "vaeproofs", "verify", "--quick", "--workers", "1", "--no-progress",
          "--json", str(tmp_path / "serial.json")],
         capture_output=True, text=True, timeout=900, check=False)
     assert proc.returncode == 0, proc.stderr
@@ -191,3 +192,9 @@ def test_parallel_and_serial_verify_give_identical_evidence(quick_run: QuickRun,
         return [{k: v for k, v in c.items() if k != "elapsed_s"} for c in claims]
 
     assert stable(tmp_path / "serial.json") == stable(out / "v.json")
+    # The parallel run prefetches exactly the derivations that a serial run's claims ask for.
+    from vaeproofs.claims.prefetch import VERIFY_DERIVATIONS
+
+    used = json.loads((tmp_path / "serial.json").read_text())["shared_computations_s"]
+    assert sorted(k.removeprefix("derivation:") for k in used if k.startswith("derivation:")) \
+        == sorted(VERIFY_DERIVATIONS)

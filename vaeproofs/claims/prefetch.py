@@ -13,13 +13,20 @@ worker costs a fork, not a fresh import of torch and sympy.  The symbolic deriva
 run in the main process while the workers compute: their sympy steps hold unevaluated
 integrals and limits, which unpickling would re-evaluate (slowly), so they never cross
 a process boundary.
+
+Scheduling: every other task is queued on the pool at once, most expensive first, from
+a background thread (starting the forkserver blocks for its imports, about 3 s, and the
+main process does not wait for it); the main process computes the derivations, then
+takes back the cheapest tasks the pool has not started yet (``Future.cancel``) and runs
+them itself.  So no process waits for another to hand it work, and the long tasks start
+first (longest-processing-time order).
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -27,7 +34,17 @@ from typing import Any
 
 from vaeproofs.claims.context import SUITES, suite_configs
 
-__all__ = ["Prefetched", "Task", "prefetch", "shared_tasks"]
+__all__ = ["VERIFY_DERIVATIONS", "Prefetched", "Task", "prefetch", "shared_tasks"]
+
+#: The catalog derivations that the claims of ``vaeproofs verify`` read (a serial run
+#: computes exactly these: tested).  The others (e.g. ``linear-elbo``, a ~4 s proof) are
+#: not prefetched: no claim would use them.
+VERIFY_DERIVATIONS = (
+    "ppca", "ppca-degenerate", "answer2", "answer2-learnable-mean", "floor-cap", "bernoulli-cap",
+    "fixed-variance-beta", "shared-variance", "population", "dequantisation", "discretised",
+    "continuous-bernoulli", "gaussian-nll-eps", "softclip", "beta-nll", "student-t-floored",
+    "mixture",
+)
 
 
 @dataclass(frozen=True)
@@ -48,16 +65,15 @@ class Prefetched:
 
 
 def shared_tasks(quick: bool) -> list[Task]:
-    """Every shared computation of a full verify, most expensive first.
+    """Every shared computation of a verify, most expensive first.
 
     Costs are rough relative weights (measured once on 2 cores) used only to start the
     long computations first; they do not affect any result.
     """
     from vaeproofs import constructions
-    from vaeproofs.symbolic import catalog
 
     tasks = [Task("derivation", n, 3.0 if n.startswith(("ppca", "answer2")) else 0.5)
-             for n in catalog.names()]
+             for n in VERIFY_DERIVATIONS]
     tasks += [Task("construction", n, 2.0) for n in constructions.names()]
     for key in SUITES:
         tasks += [Task("training", f"{key}:{i}", 1.0)
@@ -123,7 +139,7 @@ def prefetch(*, quick: bool, workers: int,
     ``on_done(done, total)`` is called after each task (for a progress line).
     """
     tasks = shared_tasks(quick)
-    pending = deque(t for t in tasks if t.kind != "derivation")  # most expensive first
+    remote = [t for t in tasks if t.kind != "derivation"]  # most expensive first
     local = [t for t in tasks if t.kind == "derivation"]
     context = multiprocessing.get_context("forkserver")
     # The server imports the heavy layers once; torch._dynamo is what a fused Adam's first
@@ -131,9 +147,7 @@ def prefetch(*, quick: bool, workers: int,
     context.set_forkserver_preload([__name__, "vaeproofs.constructions", "vaeproofs.numeric.training",
                                     "torch._dynamo"])
     finished: list[tuple[Task, Any, float]] = []
-    # The main process is one of the ``workers``: it computes the derivations (see the
-    # module docstring), then takes the cheapest remaining tasks itself while the pool's
-    # ``workers - 1`` processes take the most expensive ones.
+    # The main process is one of the ``workers``: the pool has ``workers - 1`` processes.
     pool_size = max(1, workers - 1)
 
     def done(item: tuple[Task, Any, float]) -> None:
@@ -143,22 +157,40 @@ def prefetch(*, quick: bool, workers: int,
 
     with ProcessPoolExecutor(max_workers=pool_size, mp_context=context,
                              initializer=_preload) as pool:
-        running: set[Future[tuple[Task, Any, float]]] = set()
+        futures: list[Future[tuple[Task, Any, float]]] = []
+        errors: list[BaseException] = []
 
-        def collect_and_refill() -> None:
-            for future in [f for f in running if f.done()]:
-                running.discard(future)
-                done(future.result())
-            while pending and len(running) < pool_size:
-                running.add(pool.submit(run_task, pending.popleft(), quick))
+        def submit_all() -> None:  # in a thread: the first submit waits for the forkserver
+            try:
+                futures.extend(pool.submit(run_task, t, quick) for t in remote)
+            except BaseException as exc:  # re-raised in the main thread below
+                errors.append(exc)
 
-        collect_and_refill()
+        submitter = threading.Thread(target=submit_all, name="vaeproofs-prefetch-submit",
+                                     daemon=True)
+        submitter.start()
+        reported: set[int] = set()
+
+        def collect() -> None:
+            for i, future in enumerate(futures):
+                if i not in reported and future.done() and not future.cancelled():
+                    reported.add(i)
+                    done(future.result())
+
         for t in local:
             done(run_task(t, quick))
-            collect_and_refill()
-        while pending:
-            done(run_task(pending.pop(), quick))  # the cheapest left, here
-            collect_and_refill()
-        for future in as_completed(running):
+        submitter.join()
+        if errors:
+            raise errors[0]
+        collect()
+        # Take back the cheapest tasks the pool has not started, cheapest first; once one
+        # cannot be cancelled the pool has reached it, and so every earlier one.
+        for i in range(len(futures) - 1, -1, -1):
+            if not futures[i].cancel():
+                break
+            reported.add(i)
+            done(run_task(remote[i], quick))
+            collect()
+        for future in as_completed([f for i, f in enumerate(futures) if i not in reported]):
             done(future.result())
     return _assemble(finished, quick)

@@ -49,7 +49,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="write DIR/report.md, DIR/report.html and DIR/figures/*.png")
     p.add_argument("--workers", metavar="N", type=int, default=None,
                    help="processes for the independent computations (default: the cores, at most "
-                   "8; serial for --quick on 2 cores or fewer). Results are identical for every N")
+                   "8). Results are identical for every N")
     p.add_argument("--no-progress", action="store_true", help="don't show progress bars")
     p.set_defaults(run=run)
 
@@ -69,17 +69,15 @@ def _versions() -> dict[str, str]:
     return versions
 
 
-def _workers(requested: int | None, *, quick: bool) -> int:
-    """The number of worker processes: 1..cpu count.
+def _workers(requested: int | None) -> int:
+    """The number of worker processes: 1..cpu count; by default the cores, at most 8.
 
-    Default, from ``python -m benchmarks.bench_verify`` on 2 cores: ``--quick`` runs
-    serially on machines with at most 2 cores (parallel measured 42.2 s against 37.9 s:
-    starting the workers and their imports costs more than the second core gains), the
-    full run in parallel (82.7 s against 111.8 s serial); elsewhere the cores, at most 8.
+    Parallel is the faster default on 2 cores for both runs (``python -m
+    benchmarks.bench_verify``; numbers in benchmarks/README.md).
     """
     cores = os.cpu_count() or 1
     if requested is None:
-        return 1 if (quick and cores <= 2) else min(cores, 8)
+        return min(cores, 8)
     if isinstance(requested, bool) or not 1 <= requested <= cores:
         raise InvalidArgumentError("--workers", f"must be an integer from 1 to {cores} (the cores of "
                                    f"this machine), got {requested}")
@@ -122,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
     from vaeproofs.report.figures import build_figures
 
     planned = _plan(args)
-    _workers(args.workers, quick=args.quick)  # refuse a bad --workers before any work
+    _workers(args.workers)  # refuse a bad --workers before any work
     claims = list(CLAIMS)
     if args.only:
         known = {c.id for c in claims}
@@ -132,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
                     "--only", f"unknown claim id {cid!r}; valid ids: {', '.join(sorted(known))}")
         claims = [c for c in claims if c.id in args.only]
 
-    workers = _workers(args.workers, quick=args.quick)
+    workers = _workers(args.workers)
     progress = not args.no_progress and sys.stderr.isatty()
     context = EvidenceContext(quick=args.quick, progress=progress)
     start = time.perf_counter()
