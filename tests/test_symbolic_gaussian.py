@@ -33,6 +33,19 @@ def test_expected_log_density_derivation_matches_textbook() -> None:
     assert d.facts.matches_textbook is True
 
 
+@pytest.mark.parametrize("f", ["z**3 - 2*z + log(t)", "(z - m)**4 / s2", "x*z**2 + 7"])
+def test_expectation_equals_the_direct_integral(f: str) -> None:
+    # gaussian_expectation integrates after z = m + sqrt(s2) u; the integral taken directly,
+    # with m and s2 inside the density's exponent, must give the same expression.
+    z, m, x, t = sp.Symbol("z", real=True), sp.Symbol("m", real=True), sp.Symbol("x", real=True), \
+        sp.Symbol("t", positive=True)
+    s2 = sp.Symbol("s2", positive=True)
+    expr = sp.sympify(f, locals={"z": z, "m": m, "x": x, "t": t, "s2": s2})
+    density = sp.exp(-(z - m) ** 2 / (2 * s2)) / sp.sqrt(2 * sp.pi * s2)
+    direct = sp.integrate(sp.expand(density * sp.expand(expr)), (z, -sp.oo, sp.oo))
+    assert sp.simplify(gaussian.gaussian_expectation(expr, z, m, s2) - direct) == 0
+
+
 def test_textbook_comparison_can_fail() -> None:
     # A wrong "textbook" (missing the -1/2) must leave a non-zero difference.
     m, s2 = sp.Symbol("m", real=True), sp.Symbol("v", positive=True)
