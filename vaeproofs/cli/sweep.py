@@ -12,7 +12,6 @@ input; 130 Ctrl-C (the finished runs are kept; rerun to resume).
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from typing import Any
 
@@ -77,9 +76,9 @@ def run(args: argparse.Namespace) -> int:
     out = check_output_dir("--out", args.out)
     check_backend(args.backend, args.workers, args.scheduler)
     spec = load_spec(args.spec) if args.spec is not None else load_preset(args.preset)
-    budget = args.memory_budget_gb
-    if budget is not None and not (math.isfinite(budget) and budget > 0):
-        raise InvalidArgumentError("--memory-budget-gb", f"must be a finite number > 0, got {budget}")
+    from vaeproofs.numeric.training.budget import check_budget
+
+    check_budget(args.memory_budget_gb, argument="--memory-budget-gb")
     try:  # every run validated before anything runs
         configs = spec.configs(memory_budget_gb=args.memory_budget_gb)
     except InvalidArgumentError as exc:

@@ -37,11 +37,9 @@ def execute_run(config_values: dict[str, Any], *,
     value ends the run as ``"diverged"``, it is never an exception.
     """
     from vaeproofs.numeric.training import TrainConfig, train
-    from vaeproofs.numeric.training.budget import DEFAULT_MEMORY_BUDGET_GB
     from vaeproofs.outputs import to_strict_json
 
-    budget = DEFAULT_MEMORY_BUDGET_GB if memory_budget_gb is None else memory_budget_gb
-    result = train(TrainConfig(**config_values), progress=False, memory_budget_gb=budget)
+    result = train(TrainConfig(**config_values), progress=False, memory_budget_gb=memory_budget_gb)
     to_json = getattr(result, "to_json", None) or result.to_dict
     return to_strict_json(to_json())
 

@@ -137,9 +137,7 @@ class SweepSpec:
         would fail on its data or its size fails here, before anything runs.
         """
         from vaeproofs.numeric.training import TrainConfig, load_dataset, prepare_data
-        from vaeproofs.numeric.training.budget import DEFAULT_MEMORY_BUDGET_GB, check_memory
-
-        budget = DEFAULT_MEMORY_BUDGET_GB if memory_budget_gb is None else memory_budget_gb
+        from vaeproofs.numeric.training.budget import check_memory
 
         configs = []
         for values in self.combinations():
@@ -158,7 +156,7 @@ class SweepSpec:
                     ds, train_np, test_np = prepare_data(config, datasets[key])
                     # train's own memory check, with the budget every run will get
                     check_memory(config, dim=ds.dim, n_train=train_np.shape[0],
-                                 n_test=test_np.shape[0], budget_gb=budget)
+                                 n_test=test_np.shape[0], budget_gb=memory_budget_gb)
                 except InvalidArgumentError as exc:
                     raise _in_run(exc, values, self.grid) from exc
         return configs

@@ -35,7 +35,8 @@ from vaeproofs.errors import InvalidArgumentError
 from vaeproofs.numeric.heads import HEADS
 from vaeproofs.numeric.training.config import TrainConfig
 
-__all__ = ["DEFAULT_MEMORY_BUDGET_GB", "MemoryEstimate", "check_memory", "estimate_memory"]
+__all__ = ["DEFAULT_MEMORY_BUDGET_GB", "MemoryEstimate", "check_budget", "check_memory",
+           "estimate_memory"]
 
 #: Memory a run may use unless the caller raises it (GiB).
 DEFAULT_MEMORY_BUDGET_GB = 4.0
@@ -109,18 +110,29 @@ def estimate_memory(config: TrainConfig, *, dim: int, n_train: int, n_test: int)
         evaluation=(_no_grad_elements(chunk, dim, config, draws) + n_train * dim) * size)
 
 
+def check_budget(budget_gb: float | None, *, argument: str = "memory_budget_gb") -> float:
+    """The budget in GiB (None: :data:`DEFAULT_MEMORY_BUDGET_GB`); refuse anything but a
+    finite number > 0, naming ``argument``."""
+    if budget_gb is None:
+        return DEFAULT_MEMORY_BUDGET_GB
+    if isinstance(budget_gb, bool) or not isinstance(budget_gb, int | float) \
+            or not math.isfinite(budget_gb) or budget_gb <= 0:
+        raise InvalidArgumentError(argument, f"must be a finite number > 0, got {budget_gb!r}")
+    return float(budget_gb)
+
+
 def check_memory(config: TrainConfig, *, dim: int, n_train: int, n_test: int,
-                 budget_gb: float = DEFAULT_MEMORY_BUDGET_GB) -> MemoryEstimate:
+                 budget_gb: float | None = None) -> MemoryEstimate:
     """Return the estimate, or raise naming the option that drives it past ``budget_gb``.
+
+    ``budget_gb`` None means :data:`DEFAULT_MEMORY_BUDGET_GB`.
 
     Raises:
         InvalidArgumentError: ``budget_gb`` not a finite number > 0 (argument
             ``memory_budget_gb``), or the estimate exceeds it (argument: the size option
             whose reset to its default lowers the estimate most).
     """
-    if isinstance(budget_gb, bool) or not isinstance(budget_gb, int | float) \
-            or not math.isfinite(budget_gb) or budget_gb <= 0:
-        raise InvalidArgumentError("memory_budget_gb", f"must be a finite number > 0, got {budget_gb!r}")
+    budget_gb = check_budget(budget_gb)
     est = estimate_memory(config, dim=dim, n_train=n_train, n_test=n_test)
     if est.total <= budget_gb * _GIB:
         return est

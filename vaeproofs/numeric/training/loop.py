@@ -171,7 +171,7 @@ def _log(result: TrainResult, row: HistoryRow) -> bool:
 
 
 def train(config: TrainConfig, *, progress: bool = True, dataset: Dataset | None = None,
-          memory_budget_gb: float = DEFAULT_MEMORY_BUDGET_GB) -> TrainResult:
+          memory_budget_gb: float | None = DEFAULT_MEMORY_BUDGET_GB) -> TrainResult:
     """Train the VAE of ``config`` and return the recorded run.
 
     ``dataset`` replaces the data named by ``config.data`` (for users' in-memory arrays,
