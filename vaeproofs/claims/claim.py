@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -9,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from vaeproofs.claims.conditions import Condition
-from vaeproofs.claims.verdict import Evidence, Verdict, decide, describe_conditions
+from vaeproofs.claims.context import SUITES
+from vaeproofs.claims.verdict import Evidence, Verdict, decide, decided_by, describe_conditions, tally
 
 if TYPE_CHECKING:
     from vaeproofs.claims.context import EvidenceContext
@@ -44,7 +46,13 @@ class Claim:
 
 @dataclass
 class ClaimResult:
-    """The outcome of evaluating one claim."""
+    """The outcome of evaluating one claim.
+
+    ``elapsed_s`` is the claim's *own* time: its gatherers' wall time less the shared
+    computations (derivations, constructions, training suites) that ran while it waited;
+    those are timed once each in the run's shared computations, so the claims' own times
+    plus the shared times add up to the run's compute time.
+    """
 
     id: str
     statement: str
@@ -57,6 +65,16 @@ class ClaimResult:
     conflicts: list[Evidence] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     hypotheses: str = ""
+
+    @property
+    def decided_by(self) -> list[str]:
+        """How the votes in the claim's own setting were obtained, strongest first."""
+        return decided_by(self.scope, self.evidence)
+
+    @property
+    def tally(self) -> dict[str, tuple[int, int, int]]:
+        """(for, against, informative) counts in this setting and in other settings."""
+        return tally(self.scope, self.evidence)
 
     @property
     def decided(self) -> bool:
@@ -77,10 +95,14 @@ class ClaimResult:
             "verdict": self.verdict,
             "conditions": self.conditions,
             "elapsed_s": round(self.elapsed_s, 3),
+            "decided_by": self.decided_by,
+            "counts": {k: dict(zip(("for", "against", "informative"), v, strict=True))
+                       for k, v in self.tally.items()},
             "errors": self.errors,
             "evidence": [
                 {
                     "kind": e.kind,
+                    "method": e.how,
                     "summary": e.summary,
                     "passed": e.passed,
                     "supports": e.supports,
@@ -100,12 +122,18 @@ def evaluate_claim(claim: Claim, context: EvidenceContext) -> ClaimResult:
     claim cannot be ``decided`` (the command line then exits non-zero).
     """
     start = time.perf_counter()
-    prefetched_before = context.prefetched_seconds_used
+    shared_before = context.computed_seconds
     evidence: list[Evidence] = []
     errors: list[str] = []
     for gather in claim.gatherers:
+        context.accessed.clear()
         try:
-            evidence.extend(gather(context))
+            gathered = list(gather(context))
+            # Numeric evidence read from a training suite comes from training runs.
+            trained = bool(context.accessed & set(SUITES))
+            evidence.extend(dataclasses.replace(e, method="training run")
+                            if trained and e.kind == "numeric" and not e.method else e
+                            for e in gathered)
         except Exception as exc:  # recorded as an outcome, not lost
             last = traceback.extract_tb(exc.__traceback__)[-1]
             errors.append(f"{gather.__name__}: {type(exc).__name__}: {exc} "
@@ -121,9 +149,9 @@ def evaluate_claim(claim: Claim, context: EvidenceContext) -> ClaimResult:
         verdict=verdict,
         conditions=describe_conditions(claim.scope, verdict, evidence),
         evidence=evidence,
-        # Wall time here, plus the compute time of parallel-prefetched sources this claim
-        # was the first to use (so the column means the same with and without --workers).
-        elapsed_s=time.perf_counter() - start + context.prefetched_seconds_used - prefetched_before,
+        # The claim's own time: shared sources computed meanwhile are timed in
+        # context.timings instead (prefetched ones cost nothing here).
+        elapsed_s=max(0.0, time.perf_counter() - start - (context.computed_seconds - shared_before)),
         conflicts=conflicts,
         errors=errors,
         hypotheses=claim.hypotheses,

@@ -36,9 +36,11 @@ class EvidenceContext:
         self._cache: dict[str, Any] = {}
         self._prefetched: dict[str, tuple[Any, float]] = {}
         self.timings: dict[str, float] = {}
-        #: Compute seconds of prefetched sources handed out so far (a claim's time includes
-        #: those it was the first to need, as in a serial run).
-        self.prefetched_seconds_used = 0.0
+        #: Seconds spent computing shared sources in this process so far (a claim's own
+        #: time excludes those it waited for; :attr:`timings` holds them, once each).
+        self.computed_seconds = 0.0
+        #: Cache keys read since the caller last cleared it (which sources a gatherer used).
+        self.accessed: set[str] = set()
 
     def prefetch(self, workers: int, on_done: Callable[[int, int], None] | None = None) -> None:
         """Compute every shared source on ``workers`` processes now (see
@@ -53,13 +55,16 @@ class EvidenceContext:
         self._prefetched = {k: (v, done.seconds[k]) for k, v in done.values.items()}
 
     def _cached(self, key: str, compute: Callable[[], Any]) -> Any:
+        self.accessed.add(key)
         if key not in self._cache and key in self._prefetched:
             self._cache[key], self.timings[key] = self._prefetched.pop(key)
-            self.prefetched_seconds_used += self.timings[key]
         if key not in self._cache:
             start = time.perf_counter()
+            before = self.computed_seconds
             self._cache[key] = compute()
-            self.timings[key] = time.perf_counter() - start
+            # A source computed inside another (nested) is timed within it only.
+            self.timings[key] = time.perf_counter() - start - (self.computed_seconds - before)
+            self.computed_seconds = before + time.perf_counter() - start
         return self._cache[key]
 
     # -- symbolic ---------------------------------------------------------------

@@ -28,10 +28,18 @@ from typing import Any, Literal
 
 from vaeproofs.claims.conditions import Condition
 
-__all__ = ["Evidence", "Verdict", "decide", "describe_conditions"]
+__all__ = ["METHOD_OF_KIND", "Evidence", "Verdict", "decide", "decided_by", "describe_conditions",
+           "tally"]
 
 Kind = Literal["symbolic", "high-precision", "numeric"]
 Verdict = Literal["holds", "fails", "conflict", "undecided"]
+
+#: How a piece of evidence was obtained, by kind, unless it says more (numeric evidence
+#: read from a training suite is marked "training run" by
+#: :func:`vaeproofs.claims.claim.evaluate_claim`).
+METHOD_OF_KIND: dict[str, str] = {"symbolic": "symbolic proof",
+                                  "high-precision": "high-precision construction",
+                                  "numeric": "numeric check"}
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,8 @@ class Evidence:
         condition: the setting this evidence speaks about.
         figures: names of figures (keys of the report's figure set) it refers to.
         data: the raw numbers behind the summary (JSON-serialisable).
+        method: how it was obtained ("symbolic proof", "high-precision construction",
+            "numeric check", "training run"); empty means :data:`METHOD_OF_KIND` of ``kind``.
     """
 
     kind: Kind
@@ -54,11 +64,17 @@ class Evidence:
     condition: Condition
     figures: tuple[str, ...] = ()
     data: dict[str, Any] = field(default_factory=dict)
+    method: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.condition, Condition):
             raise TypeError(f"condition: must be a vaeproofs.claims.conditions.Condition, "
                             f"got {self.condition!r}")
+
+    @property
+    def how(self) -> str:
+        """How the evidence was obtained (``method``, or the default for its kind)."""
+        return self.method or METHOD_OF_KIND[self.kind]
 
     @property
     def passed(self) -> bool:
@@ -80,6 +96,31 @@ def decide(scope: Condition, evidence: Sequence[Evidence]) -> tuple[Verdict, lis
     if not any(e.supports for e in votes):
         return "fails", []
     return "conflict", votes
+
+
+def tally(scope: Condition, evidence: Sequence[Evidence]) -> dict[str, tuple[int, int, int]]:
+    """Counts of (for, against, informative) evidence, in the claim's setting and in others.
+
+    Returns ``{"this setting": (...), "other settings": (...)}``: evidence under another
+    condition never votes, so "against" there does not contradict a "holds" here.
+    """
+    out = {}
+    for key, mine in (("this setting", True), ("other settings", False)):
+        items = [e for e in evidence if (e.condition == scope) == mine]
+        out[key] = (sum(e.supports is True for e in items), sum(e.supports is False for e in items),
+                    sum(e.supports is None for e in items))
+    return out
+
+
+def decided_by(scope: Condition, evidence: Sequence[Evidence]) -> list[str]:
+    """The methods of the evidence that voted in the claim's setting, strongest first.
+
+    Order: symbolic proof, high-precision construction, numeric check, training run
+    (then any other method), each named once; empty when nothing voted.
+    """
+    order = [*METHOD_OF_KIND.values(), "training run"]
+    used = {e.how for e in evidence if e.condition == scope and e.supports is not None}
+    return sorted(used, key=lambda m: (order.index(m) if m in order else len(order), m))
 
 
 def describe_conditions(scope: Condition, verdict: Verdict, evidence: Sequence[Evidence]) -> str:

@@ -56,6 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     chosen = [argv[0]] if argv and argv[0] in _COMMANDS else None
     parser = build_parser(chosen)
     args = parser.parse_args(argv)
+    args.argv = argv  # recorded by outputs that say how they were made
     try:
         return int(args.run(args))
     except InvalidArgumentError as exc:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -99,15 +100,26 @@ def _plan(args: argparse.Namespace) -> dict[str, Path]:
     return planned
 
 
+_SHORT = {"symbolic proof": "proof", "high-precision construction": "construction",
+          "numeric check": "numeric", "training run": "training"}
+
+
+def _counts(counts: tuple[int, int, int]) -> str:
+    pro, con, info = counts
+    text = f"{pro} for, {con} against"
+    return text + (f", {info} info" if info else "")
+
+
 def _evidence_summary(result: ClaimResult) -> str:
-    kinds = {"symbolic": "sym", "high-precision": "hp", "numeric": "num"}
-    by_kind: dict[str, int] = {}
-    for e in result.evidence:
-        by_kind[kinds[e.kind]] = by_kind.get(kinds[e.kind], 0) + 1
-    pro = sum(e.supports is True for e in result.evidence)
-    con = sum(e.supports is False for e in result.evidence)
-    counts = ", ".join(f"{n} {k}" for k, n in by_kind.items())
-    text = f"{counts}; {pro} for, {con} against"
+    """How the verdict was decided, then the votes in this setting and the other settings.
+
+    Evidence under another setting never votes: "against" there does not contradict a
+    verdict here (docs/theory.md, the verdict rule).
+    """
+    how = " + ".join(_SHORT.get(m, m) for m in result.decided_by) or "nothing voted"
+    counts = result.tally
+    text = (f"by {how}; this setting: {_counts(counts['this setting'])}; "
+            f"other settings: {_counts(counts['other settings'])}")
     if result.errors:
         text += f"; {len(result.errors)} error(s)"
     return text
@@ -142,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
 
         context.prefetch(workers, on_done)
     width = max(len(c.id) for c in claims)
-    print(f"{'claim':<{width}}  {'verdict':<9}  {'time':>6}  evidence")
+    print(f"{'claim':<{width}}  {'verdict':<9}  {'own':>6}  how it was decided, and the evidence")
     results = []
     live = sys.stderr.isatty()
     for i, claim in enumerate(claims, 1):
@@ -160,7 +172,8 @@ def run(args: argparse.Namespace) -> int:
 
     doc = ReportDocument(results=results, derivations=context.derivations(),
                          elapsed_s=time.perf_counter() - start, versions=_versions(),
-                         quick=args.quick, timings=dict(context.timings))
+                         quick=args.quick, timings=dict(context.timings),
+                         command=shlex.join(["vaeproofs", *getattr(args, "argv", ["verify"])]))
     # The verdicts are written first, so a failure while drawing cannot lose them.
     if "--json" in planned:
         write_json(planned["--json"], doc.to_json())
@@ -175,8 +188,11 @@ def run(args: argparse.Namespace) -> int:
 
     n_decided = sum(r.decided for r in results)
     shared = sorted(context.timings.items(), key=lambda kv: -kv[1])
-    print("\nshared computations (counted in the time of the first claim that needed them): "
+    own, common = sum(r.elapsed_s for r in results), sum(context.timings.values())
+    print("\nshared computations (timed once each, not in any claim's own time): "
           + ", ".join(f"{k} {v:.1f} s" for k, v in shared if v >= 0.05))
+    print(f"compute: claims' own {own:.1f} s + shared {common:.1f} s = {own + common:.1f} s, in "
+          f"{doc.elapsed_s:.1f} s of wall time on {workers if not args.only else 1} process(es)")
     print(f"{n_decided}/{len(results)} claims decided in {doc.elapsed_s:.1f} s: "
           f"{sum(r.verdict == 'holds' for r in results)} hold, "
           f"{sum(r.verdict == 'fails' for r in results)} fail.")

@@ -8,7 +8,10 @@ from typing import Any
 from vaeproofs.claims.claim import ClaimResult
 from vaeproofs.symbolic.derivation import Derivation
 
-__all__ = ["ReportDocument"]
+__all__ = ["DISCUSSION_URL", "ReportDocument"]
+
+#: The public discussion whose claims the report decides (Cross Validated, question 373858).
+DISCUSSION_URL = "https://stats.stackexchange.com/questions/373858/is-the-optimization-of-the-gaussian-vae-well-posed"
 
 
 @dataclass
@@ -24,8 +27,8 @@ class ReportDocument:
         versions: package versions that produced the numbers.
         quick: whether the reduced (``--quick``) settings were used.
         timings: seconds spent in each shared computation (training suite,
-            constructions, derivations); each is counted in the time of the first
-            claim that needed it.
+            constructions, derivations), timed once each and in no claim's own time.
+        command: the command line that produced the report (recorded in it).
     """
 
     results: list[ClaimResult]
@@ -36,6 +39,7 @@ class ReportDocument:
     versions: dict[str, str] = field(default_factory=dict)
     quick: bool = False
     timings: dict[str, float] = field(default_factory=dict)
+    command: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object written by ``vaeproofs verify --json``."""

@@ -13,7 +13,7 @@ import base64
 from dataclasses import dataclass, field
 
 from vaeproofs.claims.claim import ClaimResult
-from vaeproofs.report.document import ReportDocument
+from vaeproofs.report.document import DISCUSSION_URL, ReportDocument
 
 __all__ = ["ClaimView", "EvidenceView", "FigureView", "ReportView", "SectionView", "build_view"]
 
@@ -32,7 +32,7 @@ class FigureView:
 
 @dataclass(frozen=True)
 class EvidenceView:
-    """One row of a claim's evidence table."""
+    """One row of a claim's evidence table (``kind`` is how it was obtained)."""
 
     kind: str
     condition: str
@@ -62,6 +62,9 @@ class ClaimView:
     conditions: str
     elapsed_s: str
     evidence: list[EvidenceView]
+    decided_by: str
+    this_setting: str
+    other_settings: str
     errors: list[str]
     figures: list[FigureRef]
 
@@ -95,6 +98,8 @@ class ReportView:
     headline: str | None
     sections: list[SectionView]
     timings: str | None
+    command: str = ""
+    discussion_url: str = ""
     leftover_figures: list[FigureView] = field(default_factory=list)
     derivations: list[DerivationView] = field(default_factory=list)
     versions: list[tuple[str, str]] = field(default_factory=list)
@@ -131,6 +136,22 @@ def _figures(doc: ReportDocument) -> dict[str, FigureView]:
             for name, png in doc.figures.items()}
 
 
+def _counts(counts: tuple[int, int, int]) -> str:
+    pro, con, info = counts
+    return f"{pro} for, {con} against" + (f", {info} informative" if info else "")
+
+
+def _settings(r: ClaimResult) -> tuple[str, str]:
+    """The claim's own setting (which decides) and every other setting (which never votes)."""
+    from vaeproofs.claims.verdict import describe_conditions
+
+    here = f"{r.verdict.capitalize()}: {_counts(r.tally['this setting'])}"
+    others = [e for e in r.evidence if e.condition != r.scope]
+    there = (describe_conditions(r.scope, "undecided", others).rstrip(".")
+             + f" ({_counts(r.tally['other settings'])})") if others else "none"
+    return here, there
+
+
 def _claim_view(r: ClaimResult, figures: dict[str, FigureView], shown: set[str]) -> ClaimView:
     refs = []
     for name in dict.fromkeys(f for e in r.evidence for f in e.figures):
@@ -141,8 +162,10 @@ def _claim_view(r: ClaimResult, figures: dict[str, FigureView], shown: set[str])
         id=r.id, verdict=r.verdict, statement=r.statement, source=r.source,
         hypotheses=r.hypotheses, scope=str(r.scope),
         conditions=r.conditions, elapsed_s=f"{r.elapsed_s:.1f}",
-        evidence=[EvidenceView(e.kind, str(e.condition), *_SUPPORTS[e.supports], e.summary)
+        evidence=[EvidenceView(e.how, str(e.condition), *_SUPPORTS[e.supports], e.summary)
                   for e in r.evidence],
+        decided_by=", ".join(r.decided_by) or "nothing voted",
+        this_setting=_settings(r)[0], other_settings=_settings(r)[1],
         errors=list(r.errors), figures=refs)
 
 
@@ -173,6 +196,7 @@ def build_view(doc: ReportDocument, *, groups: dict[str, str] | None = None) -> 
             + (f", {other} undecided or in conflict" if other else "") + ".")
     timed = [f"{k} {v:.1f} s" for k, v in sorted(doc.timings.items(), key=lambda kv: -kv[1])
              if v >= 0.05]
+    own, shared = sum(r.elapsed_s for r in doc.results), sum(doc.timings.values())
     from vaeproofs.claims.catalog import SECTION_INTROS
 
     return ReportView(
@@ -181,8 +205,12 @@ def build_view(doc: ReportDocument, *, groups: dict[str, str] | None = None) -> 
         headline=headline(doc.results),
         sections=[SectionView(title, SECTION_INTROS.get(title, ""), claims)
                   for title, claims in sections.items()],
-        timings=("Shared computations, counted in the time of the first claim that needed "
-                 "them: " + ", ".join(timed) + ".") if timed else None,
+        timings=("Times: each claim's own time is in the table; the shared computations are "
+                 "timed once each (" + ", ".join(timed) + f"). Claims {own:.1f} s + shared "
+                 f"{shared:.1f} s = {own + shared:.1f} s of compute in {doc.elapsed_s:.1f} s of "
+                 "wall time (shared computations may run on several processes at once).")
+        if timed else None,
+        command=doc.command, discussion_url=DISCUSSION_URL,
         leftover_figures=[f for n, f in figures.items() if n not in shown],
         derivations=[DerivationView(d.name, d.title, d.to_markdown(level=3), d.to_mathml_items(),
                                     list(d.sources)) for d in doc.derivations],
