@@ -4,15 +4,33 @@
   mkdocstrings renders alike) becomes a link to ``https://arxiv.org/abs/ID``;
 - the Sphinx roles of the docstrings (``:func:`name```, ``:class:`~pkg.Name```) become
   code, linked by mkdocs-autorefs to the API reference where ``name`` is a full path
-  that the reference documents, plain code otherwise.
+  that the reference documents, plain code otherwise;
+- one page per derivation of :mod:`vaeproofs.symbolic.catalog`, generated while the
+  site builds (``derivations/NAME.md``, hyphens as underscores, as the scripts in
+  ``derivations/``), and an index: its steps with MathML from sympy (which browsers
+  render natively, no script, no network), its computed facts and results, its sources
+  and the code that computes it.  A derivation added to the catalog gets its page and
+  its nav entry without any change here.
 
 This file is read by ``mkdocs`` only; ``import vaeproofs`` never imports it.
 """
 
 from __future__ import annotations
 
+import html
+import importlib
+import inspect
+import multiprocessing
+import os
 import re
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
+
+from vaeproofs.symbolic import catalog
+from vaeproofs.symbolic.derivation import Derivation, json_value
+
+#: the nav section whose children are the generated derivation pages
+DERIVATIONS_SECTION = "Derivations"
 
 #: "arXiv 1802.04826", "arXiv:2010.09042v2", across a line break too
 ARXIV = re.compile(r"\barXiv(?::|\s|&nbsp;)\s*(\d{4}\.\d{4,5}(?:v\d+)?)")
@@ -60,3 +78,127 @@ def sphinx_roles_to_refs(html: str) -> str:
 def on_page_content(html: str, **kwargs: Any) -> str:
     """MkDocs event: link the arXiv ids and resolve the Sphinx roles of a rendered page."""
     return link_arxiv_ids(sphinx_roles_to_refs(html))
+
+
+def page_path(name: str) -> str:
+    """The generated page of derivation ``name``, relative to the docs folder."""
+    return f"derivations/{name.replace('-', '_')}.md"
+
+
+def derivation_nav() -> list[Any]:
+    """The children of the Derivations nav section: the index, then one page per name."""
+    return ["derivations/index.md", *({name: page_path(name)} for name in catalog.names())]
+
+
+def _code_of(name: str) -> tuple[str, str, str]:
+    """``(module path, function name, source)`` of the function that computes ``name``."""
+    module_name, func_name = catalog.CATALOG[name][0].split(":")
+    func = getattr(importlib.import_module(module_name), func_name)
+    return module_name.replace(".", "/") + ".py", func_name, inspect.getsource(func)
+
+
+def _code_block(source: str) -> str:
+    fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`+", source)), default=0))
+    return f"{fence}python\n{source.rstrip()}\n{fence}"
+
+
+def derivation_page(d: Derivation[Any, Any]) -> str:
+    """The Markdown page of one derivation: steps (MathML), facts, results, sources, code.
+
+    Steps, facts and results are raw HTML (escaped text, sympy's presentation MathML), so
+    that Markdown never reads a ``*`` or ``_`` of a formula as emphasis.
+    """
+    stem = d.name.replace("-", "_")
+    path, func_name, source = _code_of(d.name)
+    steps = []
+    for text, mathml in d.to_mathml_items():
+        math = f'<math display="block">{mathml}</math>' if mathml is not None else ""
+        steps.append(f"<li><p>{html.escape(text)}</p>{math}</li>")
+    facts = "".join(f"<tr><td><code>{html.escape(k)}</code></td><td><code>"
+                    f"{html.escape(str(json_value(v)))}</code></td></tr>" for k, v in d.facts.items())
+    results = "".join(f"<tr><td><code>{html.escape(k)}</code></td><td><code>"
+                      f"{html.escape(str(json_value(v)))}</code></td></tr>"
+                      for k, v in d.results.items())
+    out = [
+        f"# {d.title}",
+        "",
+        f"`{d.name}`: {catalog.CATALOG[d.name][1]}. Computed by `{func_name}` in `{path}` while "
+        "this page was built; print it in a terminal with `vaeproofs derive "
+        f"{d.name}` or `python derivations/{stem}.py --out DIR` (which also writes "
+        f"`DIR/{d.name}.md` with LaTeX).",
+        "",
+        "## Steps",
+        "",
+        f'<ol class="derivation-steps">{"".join(steps)}</ol>',
+        "",
+        "## Computed facts",
+        "",
+        "What the claims layer reads (`d.facts`), computed from the results below.",
+        "",
+        f"<table><thead><tr><th>fact</th><th>value</th></tr></thead><tbody>{facts}</tbody></table>",
+    ]
+    if results:
+        out += ["", "## Results", "", "The sympy expressions established (`d.results`).", "",
+                f"<table><thead><tr><th>result</th><th>value</th></tr></thead>"
+                f"<tbody>{results}</tbody></table>"]
+    if d.sources:
+        out += ["", "## Sources", "", *(f"- {html.escape(s)}" for s in d.sources)]
+    out += ["", "## The code", "", f'??? note "`{func_name}` in `{path}`"', "",
+            *("    " + line if line else "" for line in _code_block(source).splitlines())]
+    return "\n".join(out) + "\n"
+
+
+def index_page(names: list[str]) -> str:
+    """The Derivations index: one row per catalog entry, linking its page."""
+    rows = "\n".join(f"| [`{n}`]({page_path(n).split('/', 1)[1]}) | {catalog.CATALOG[n][1]} |"
+                      for n in names)
+    return f"""# Derivations
+
+Every symbolic derivation of vaeproofs, rendered from the code while this site was built:
+the steps with the expressions sympy computed (as MathML), the facts the claims are
+decided from, the results, the sources and the code. The same derivation prints in a
+terminal with `vaeproofs derive NAME` or `python derivations/NAME.py` (hyphens as
+underscores), and `vaeproofs derive --list` lists them.
+
+| derivation | what it shows |
+|---|---|
+{rows}
+"""
+
+
+def render_named(name: str) -> str:
+    """The page of derivation ``name`` (derived here: runs in a worker process)."""
+    return derivation_page(catalog.derive(name))
+
+
+def render_all(names: list[str]) -> list[str]:
+    """The pages of every derivation in ``names``, on forked worker processes.
+
+    The derivations are independent; each worker returns its page as text (sending the
+    sympy objects back instead would rebuild, and re-evaluate, every expression on
+    unpickling).  Without ``fork`` (not Linux) they run one after the other.
+    """
+    workers = max(1, min(len(names), os.cpu_count() or 1, 8))
+    if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return [render_named(n) for n in names]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(render_named, names))
+
+
+def on_config(config: Any, **kwargs: Any) -> Any:
+    """MkDocs event: the Derivations nav section lists every catalog derivation."""
+    for item in config.nav or []:
+        if isinstance(item, dict) and DERIVATIONS_SECTION in item:
+            item[DERIVATIONS_SECTION] = derivation_nav()
+    return config
+
+
+def on_files(files: Any, config: Any, **kwargs: Any) -> Any:
+    """MkDocs event: add the generated derivation pages and their index."""
+    from mkdocs.structure.files import File
+
+    names = catalog.names()
+    files.append(File.generated(config, "derivations/index.md", content=index_page(names)))
+    for name, page in zip(names, render_all(names), strict=True):
+        files.append(File.generated(config, page_path(name), content=page))
+    return files
