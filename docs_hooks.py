@@ -23,7 +23,7 @@ import inspect
 import multiprocessing
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 from vaeproofs.symbolic import catalog
@@ -112,7 +112,8 @@ def derivation_page(d: Derivation[Any, Any]) -> str:
     path, func_name, source = _code_of(d.name)
     steps = []
     for text, mathml in d.to_mathml_items():
-        math = f'<math display="block">{mathml}</math>' if mathml is not None else ""
+        math = ('<div class="derivation-math"><math display="block">'
+                f"{mathml}</math></div>" if mathml is not None else "")
         steps.append(f"<li><p>{html.escape(text)}</p>{math}</li>")
     facts = "".join(f"<tr><td><code>{html.escape(k)}</code></td><td><code>"
                     f"{html.escape(str(json_value(v)))}</code></td></tr>" for k, v in d.facts.items())
@@ -171,34 +172,82 @@ def render_named(name: str) -> str:
     return derivation_page(catalog.derive(name))
 
 
-def render_all(names: list[str]) -> list[str]:
-    """The pages of every derivation in ``names``, on forked worker processes.
+class PageRenderer:
+    """Renders every derivation's page on forked worker processes, started early.
 
-    The derivations are independent; each worker returns its page as text (sending the
-    sympy objects back instead would rebuild, and re-evaluate, every expression on
-    unpickling).  Without ``fork`` (not Linux) they run one after the other.
+    :meth:`start` (at ``on_config``) submits every derivation at once, so they run while
+    MkDocs reads the other pages and runs the tutorials; :meth:`page` waits for one.  The
+    derivations are independent; each worker returns its page as text (sending the sympy
+    objects back instead would rebuild, and re-evaluate, every expression on unpickling).
+    Without ``fork`` (not Linux), or on one core, each page is rendered when asked for.
     """
-    workers = max(1, min(len(names), os.cpu_count() or 1, 8))
-    if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return [render_named(n) for n in names]
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        return list(pool.map(render_named, names))
+
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+        self._pending: dict[str, Future[str]] = {}
+
+    def start(self, names: list[str]) -> None:
+        """Submit every derivation in ``names`` (shutting down a previous build's pool)."""
+        self.close()
+        workers = max(1, min(len(names), os.cpu_count() or 1, 8))
+        if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
+            return
+        self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+        self._pending = {name: self._pool.submit(render_named, name) for name in names}
+
+    def page(self, name: str) -> str:
+        """The page of derivation ``name``; a derivation that raised raises here."""
+        future = self._pending.get(name)
+        return future.result() if future is not None else render_named(name)
+
+    def close(self) -> None:
+        """Stop the workers (cancelling what has not started)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool, self._pending = None, {}
+
+
+RENDERER = PageRenderer()
+#: docs-relative path of each generated derivation page -> its derivation's name
+_PAGES: dict[str, str] = {}
 
 
 def on_config(config: Any, **kwargs: Any) -> Any:
-    """MkDocs event: the Derivations nav section lists every catalog derivation."""
+    """MkDocs event: list every catalog derivation in the nav and start rendering them."""
     for item in config.nav or []:
         if isinstance(item, dict) and DERIVATIONS_SECTION in item:
             item[DERIVATIONS_SECTION] = derivation_nav()
+    RENDERER.start(catalog.names())
     return config
 
 
 def on_files(files: Any, config: Any, **kwargs: Any) -> Any:
-    """MkDocs event: add the generated derivation pages and their index."""
+    """MkDocs event: add the derivation index and one page per derivation.
+
+    A page's text is filled in by :func:`on_page_markdown` when MkDocs reads it.
+    """
     from mkdocs.structure.files import File
 
     names = catalog.names()
     files.append(File.generated(config, "derivations/index.md", content=index_page(names)))
-    for name, page in zip(names, render_all(names), strict=True):
-        files.append(File.generated(config, page_path(name), content=page))
+    _PAGES.clear()
+    for name in names:
+        _PAGES[page_path(name)] = name
+        files.append(File.generated(config, page_path(name), content=f"# {name}\n"))
     return files
+
+
+def on_page_markdown(markdown: str, page: Any, **kwargs: Any) -> str:
+    """MkDocs event: a derivation page's text, from its worker."""
+    name = _PAGES.get(page.file.src_uri)
+    return RENDERER.page(name) if name is not None else markdown
+
+
+def on_post_build(**kwargs: Any) -> None:
+    """MkDocs event: stop the workers."""
+    RENDERER.close()
+
+
+def on_build_error(**kwargs: Any) -> None:
+    """MkDocs event: stop the workers."""
+    RENDERER.close()

@@ -34,6 +34,7 @@ def _hooks() -> ModuleType:
     spec = importlib.util.spec_from_file_location("docs_hooks", ROOT / "docs_hooks.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules["docs_hooks"] = module  # as mkdocs loads it: worker processes find it there
     spec.loader.exec_module(module)
     return module
 
@@ -121,3 +122,13 @@ def test_a_derivation_page_shows_every_step_fact_and_the_code() -> None:
     for name, _ in d.facts.items():
         assert f"<code>{name}</code>" in page
     assert "def derive_bernoulli_cap" in page and "python derivations/bernoulli_cap.py" in page
+
+
+def test_the_renderer_gives_each_page_from_its_worker_or_inline() -> None:
+    renderer = hooks.PageRenderer()
+    try:
+        renderer.start(["bernoulli-cap", "gaussian-nll-eps"])
+        for name in ("bernoulli-cap", "gaussian-nll-eps", "discretised"):  # the last: inline
+            assert renderer.page(name) == hooks.derivation_page(catalog.derive(name))
+    finally:
+        renderer.close()
