@@ -97,6 +97,11 @@ def _code_of(name: str) -> tuple[str, str, str]:
     return module_name.replace(".", "/") + ".py", func_name, inspect.getsource(func)
 
 
+def md_text(text: str) -> str:
+    """``text`` as literal Markdown: no emphasis, link, table cell or HTML read into it."""
+    return re.sub(r"([\\`*_\[\]|#])", r"\\\1", html.escape(text, quote=False))
+
+
 def _code_block(source: str) -> str:
     fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`+", source)), default=0))
     return f"{fence}python\n{source.rstrip()}\n{fence}"
@@ -121,9 +126,9 @@ def derivation_page(d: Derivation[Any, Any]) -> str:
                       f"{html.escape(str(json_value(v)))}</code></td></tr>"
                       for k, v in d.results.items())
     out = [
-        f"# {d.title}",
+        f"# {md_text(d.title)}",
         "",
-        f"`{d.name}`: {catalog.CATALOG[d.name][1]}. Computed by `{func_name}` in `{path}` while "
+        f"`{d.name}`: {md_text(catalog.CATALOG[d.name][1])}. Computed by `{func_name}` in `{path}` while "
         "this page was built; print it in a terminal with `vaeproofs derive "
         f"{d.name}` or `python derivations/{stem}.py --out DIR` (which also writes "
         f"`DIR/{d.name}.md` with LaTeX).",
@@ -143,7 +148,7 @@ def derivation_page(d: Derivation[Any, Any]) -> str:
                 f"<table><thead><tr><th>result</th><th>value</th></tr></thead>"
                 f"<tbody>{results}</tbody></table>"]
     if d.sources:
-        out += ["", "## Sources", "", *(f"- {html.escape(s)}" for s in d.sources)]
+        out += ["", "## Sources", "", *(f"- {md_text(s)}" for s in d.sources)]
     out += ["", "## The code", "", f'??? note "`{func_name}` in `{path}`"', "",
             *("    " + line if line else "" for line in _code_block(source).splitlines())]
     return "\n".join(out) + "\n"
@@ -151,7 +156,7 @@ def derivation_page(d: Derivation[Any, Any]) -> str:
 
 def index_page(names: list[str]) -> str:
     """The Derivations index: one row per catalog entry, linking its page."""
-    rows = "\n".join(f"| [`{n}`]({page_path(n).split('/', 1)[1]}) | {catalog.CATALOG[n][1]} |"
+    rows = "\n".join(f"| [`{n}`]({page_path(n).split('/', 1)[1]}) | {md_text(catalog.CATALOG[n][1])} |"
                       for n in names)
     return f"""# Derivations
 

@@ -132,3 +132,13 @@ def test_the_renderer_gives_each_page_from_its_worker_or_inline() -> None:
             assert renderer.page(name) == hooks.derivation_page(catalog.derive(name))
     finally:
         renderer.close()
+
+
+def test_catalog_text_is_literal_markdown() -> None:
+    """"KL(q || p)" must not split a table row, "E_q[...]" must not read as a link."""
+    markdown = pytest.importorskip("markdown")  # comes with the docs extra
+    text = "KL(N(m, s^2) || N(0, 1)) and E_q[log N(x | w z + b)] with a*z, x_i * y_i <= 0"
+    row = markdown.markdown(f"| a | b |\n|---|---|\n| x | {hooks.md_text(text)} |",
+                            extensions=["tables"])
+    assert row.count("<td>") == 2
+    assert "N(x | w z + b)" in row and "a*z, x_i * y_i &lt;= 0" in row
