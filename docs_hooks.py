@@ -4,7 +4,8 @@
   mkdocstrings renders alike) becomes a link to ``https://arxiv.org/abs/ID``;
 - the Sphinx roles of the docstrings (``:func:`name```, ``:class:`~pkg.Name```) become
   code, linked by mkdocs-autorefs to the API reference where ``name`` is a full path
-  that the reference documents, plain code otherwise;
+  that the reference documents, plain code otherwise; a reST ``::`` before a literal
+  block reads as one colon;
 - one page per derivation of :mod:`vaeproofs.symbolic.catalog`, generated while the
   site builds (``derivations/NAME.md``, hyphens as underscores, as the scripts in
   ``derivations/``), and an index: its steps with MathML from sympy (which browsers
@@ -75,9 +76,13 @@ def sphinx_roles_to_refs(html: str) -> str:
     return SPHINX_ROLE.sub(repl, html)
 
 
+#: a reST literal-block marker ("... as follows::") left before the code block it opens
+LITERAL_MARKER = re.compile(r"(\S)::</p>(\s*<(?:div class=\"[^\"]*highlight|pre))")
+
+
 def on_page_content(html: str, **kwargs: Any) -> str:
-    """MkDocs event: link the arXiv ids and resolve the Sphinx roles of a rendered page."""
-    return link_arxiv_ids(sphinx_roles_to_refs(html))
+    """MkDocs event: link the arXiv ids, resolve the Sphinx roles, drop reST ``::`` markers."""
+    return LITERAL_MARKER.sub(r"\1:</p>\2", link_arxiv_ids(sphinx_roles_to_refs(html)))
 
 
 def page_path(name: str) -> str:

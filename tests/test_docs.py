@@ -142,3 +142,9 @@ def test_catalog_text_is_literal_markdown() -> None:
                             extensions=["tables"])
     assert row.count("<td>") == 2
     assert "N(x | w z + b)" in row and "a*z, x_i * y_i &lt;= 0" in row
+
+
+def test_rest_literal_markers_read_as_one_colon() -> None:
+    html = '<p>and section C.2)::</p>\n<div class="language-text highlight"><pre>x</pre></div>'
+    assert hooks.on_page_content(html) == html.replace(")::", "):")
+    assert hooks.on_page_content("<p>a::b</p>") == "<p>a::b</p>"
