@@ -151,8 +151,11 @@ def check_bernoulli_vae_loss(loss_fn: LossFn, *, parameterization: str = "logits
             ``F.binary_cross_entropy``).  x and the decoder output have shape
             (B, *data_shape); ``mu_z``, ``logvar_z`` shape (B, K), log-variances.
         parameterization: ``"logits"`` (default) or ``"probs"``.
-        data_shape, latent_dim, batch_size, dtype, seed: as for
-            :func:`check_gaussian_vae_loss`.
+        data_shape: as for :func:`check_gaussian_vae_loss`.
+        latent_dim: as for :func:`check_gaussian_vae_loss`.
+        batch_size: as for :func:`check_gaussian_vae_loss`.
+        dtype: as for :func:`check_gaussian_vae_loss`.
+        seed: as for :func:`check_gaussian_vae_loss`.
 
     Returns:
         a :class:`LossCheckReport` with ``likelihood="bernoulli"`` and coefficients over
