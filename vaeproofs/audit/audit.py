@@ -26,9 +26,17 @@ import numpy as np
 import torch
 from torch import nn
 
+from vaeproofs.audit.batches import collect, first_array
 from vaeproofs.audit.floor import VarianceFloor, static_variance_floor, variance_floor
 from vaeproofs.audit.kinds import check_kind
-from vaeproofs.audit.probe import ProbeResult, call_model, run_probe, trained_parameter_names
+from vaeproofs.audit.model_outputs import ModelOutputs, check_kind_against_values, variance_selector
+from vaeproofs.audit.probe import (
+    ProbeResult,
+    read_model,
+    require_posterior,
+    run_probe,
+    trained_parameter_names,
+)
 from vaeproofs.audit.verdict import build_evidence, decide_audit, verdict_paragraph
 from vaeproofs.errors import InvalidArgumentError
 
@@ -112,23 +120,16 @@ class AuditInterrupted(KeyboardInterrupt):
         return (type(self), (self.report,))
 
 
+#: Rows read from a DataLoader (or any iterable of batches) given as ``data``.
+MAX_ITERABLE_ROWS = 4096
+
+
 def _as_tensor(data: Any) -> torch.Tensor:
-    if isinstance(data, torch.Tensor):
-        x = data.detach()
-    else:
-        try:
-            arr = np.asarray(data)
-        except Exception as exc:
-            raise InvalidArgumentError("data", f"must be an array of shape (n, ...), got "
-                                               f"{type(data).__name__} ({exc})") from None
-        if arr.dtype.kind not in "fiub":
-            raise InvalidArgumentError("data", f"must hold numbers, got dtype {arr.dtype}")
-        x = torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float64))
+    """The inputs as one float64 tensor (n, ...): an array, (inputs, labels), or a DataLoader."""
+    x = first_array(collect(data, limit=MAX_ITERABLE_ROWS)).to(torch.float64)
     if x.dim() < 2 or x.shape[0] < 1 or x[0].numel() < 1:
         raise InvalidArgumentError("data", f"must have shape (n, ...) with n >= 1 points, got "
                                            f"shape {tuple(x.shape)}")
-    if not torch.isfinite(x).all():
-        raise InvalidArgumentError("data", "must be finite, got nan or inf values")
     return x
 
 
@@ -138,8 +139,16 @@ def _check_int(name: str, value: Any, low: int, high: int) -> int:
     return int(value)
 
 
-def _static(model: nn.Module, x: torch.Tensor, kind: str, forward: Any, frozen: Sequence[str],
-            latent_dim: int) -> VarianceFloor:
+def _static(model: nn.Module, x: torch.Tensor, outs: ModelOutputs, forward: Any,
+            frozen: Sequence[str], latent_dim: int) -> VarianceFloor:
+    kind = outs.kind
+    if outs.path != (("index", 1),):  # a named or distribution output: trace the selection
+        select = variance_selector(outs.path)
+
+        def picked(m: nn.Module, t: torch.Tensor) -> tuple[Any, ...]:
+            return (select(forward(m, t) if forward is not None else m(t)),)
+        return static_variance_floor(model, x[:2], variance=kind, output=0, frozen=frozen,
+                                     forward=picked)
     vf = static_variance_floor(model, x[:2], variance=kind, output=1, frozen=frozen, forward=forward)
     decoder = getattr(model, "decoder", None)
     if vf.bounded is None and forward is None and isinstance(decoder, nn.Module):
@@ -151,7 +160,7 @@ def _static(model: nn.Module, x: torch.Tensor, kind: str, forward: Any, frozen: 
     return vf
 
 
-def audit_vae(model: nn.Module, data: Any, *, variance: str,
+def audit_vae(model: nn.Module, data: Any, *, variance: str | None = None,
               forward: Callable[[nn.Module, torch.Tensor], Sequence[torch.Tensor]] | None = None,
               loss_fn: Callable[..., torch.Tensor] | None = None,
               optimizer: torch.optim.Optimizer | None = None, n_points: int = 16,
@@ -160,10 +169,14 @@ def audit_vae(model: nn.Module, data: Any, *, variance: str,
     """Audit ``model`` on ``data`` (see the module docstring); the user's objects never change.
 
     Args:
-        model: by default ``model(x)`` returns ``(mu_x, var_like_x, mu_z, logvar_z)``.
-        data: the training data, shape (n, ...) (numpy array or tensor).
-        variance: what ``var_like_x`` is: ``logvar``, ``var``, ``std`` or ``logstd``.
-        forward: ``forward(model, x)`` returning that tuple, for any other signature.
+        model: ``model(x)`` returns ``(mu_x, var_like_x, mu_z, logvar_z)``, or a dict, dataclass,
+            namedtuple or distribution that names them
+            (:mod:`vaeproofs.audit.model_outputs`).
+        data: the training data, shape (n, ...) (numpy array or tensor), a tuple whose first
+            element is it ((x, labels)), or a DataLoader of those (its first 4096 rows).
+        variance: what ``var_like_x`` is: ``logvar``, ``var``, ``std`` or ``logstd``; optional
+            when the output says it (a key ``logvar``, a Normal's scale...).
+        forward: ``forward(model, x)`` returning one of those forms, for any other signature.
         loss_fn: the user's loss ``loss_fn(x, mu_x, logvar_x, mu_z, logvar_z)`` (log-variances).
         optimizer: the user's optimiser: its parameter groups say what trains (only read).
         n_points: how many training points the probe memorises (the first after a seeded shuffle; all
@@ -177,7 +190,8 @@ def audit_vae(model: nn.Module, data: Any, *, variance: str,
         InvalidArgumentError: bad arguments, data the model cannot take, a bad output form.
         AuditInterrupted: Ctrl-C during the probe, carrying the report so far.
     """
-    kind = check_kind(variance)
+    if variance is not None:
+        check_kind(variance)
     if not isinstance(model, nn.Module):
         raise InvalidArgumentError("model", f"must be a torch.nn.Module, got {type(model).__name__}")
     for name, fn in (("forward", forward), ("loss_fn", loss_fn)):
@@ -199,7 +213,11 @@ def audit_vae(model: nn.Module, data: Any, *, variance: str,
     timings: dict[str, float] = {}
 
     with torch.random.fork_rng(devices=[]), torch.no_grad():  # checks form and shapes on a copy
-        _, _, mu_z, _ = call_model(copy.deepcopy(model), x_model, forward)
+        outs = read_model(copy.deepcopy(model), x_model, forward, variance)
+    require_posterior(outs, forward)
+    kind = outs.kind
+    check_kind_against_values(kind, outs.var_like, source=f"the variance output ({outs.source})")
+    mu_z = outs.mu_z
     latent_dim = int(mu_z[0].numel())
     dim = int(x[0].numel())
     if optimizer is not None:
@@ -211,8 +229,8 @@ def audit_vae(model: nn.Module, data: Any, *, variance: str,
     untrained = [n for n, p in model.named_parameters() if p.requires_grad and n not in trained]
 
     t0 = time.perf_counter()
-    floor = _static(model, x_model, kind, forward, untrained, latent_dim)
-    as_written = _static(model, x_model, kind, forward, [], latent_dim) if untrained else None
+    floor = _static(model, x_model, outs, forward, untrained, latent_dim)
+    as_written = _static(model, x_model, outs, forward, [], latent_dim) if untrained else None
     timings["static_s"] = time.perf_counter() - t0
     on_path = [n for n in untrained if as_written is not None and any(
         n == t or n.endswith("." + t) or t.endswith("." + n) or n.startswith(t + ".")
