@@ -15,6 +15,7 @@ over the D pixels of a point.  The cap per point is -(D/2) log(2 pi floor)
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import time
@@ -26,6 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from vaeproofs.audit.advice import Advice, vae_advice
 from vaeproofs.audit.batches import collect, first_array
 from vaeproofs.audit.floor import VarianceFloor, static_variance_floor, variance_floor
 from vaeproofs.audit.kinds import check_kind
@@ -61,6 +63,12 @@ class AuditReport:
         loss_check: the loss checker's report, or None.
         verdict: one readable paragraph.
         evidence: the evidence, in the claims' Evidence form.
+        loss_lower_bound: (audit_objective) the proven lower bound of the loss on the batch
+            analysed; -inf when none exists; None when undecided or for audit_vae.
+        loss_bound: (audit_objective) the static analysis of the loss (a ``LossBound``).
+        objective_probe: (audit_objective) the probe on the objective.
+        advice: concrete advice that follows from the numbers (:mod:`vaeproofs.audit.advice`).
+        audited: ``"vae"`` (audit_vae) or ``"objective"`` (audit_objective).
     """
 
     bounded: bool | None
@@ -79,6 +87,11 @@ class AuditReport:
     untrained_parameters: list[str]
     timings: dict[str, float] = field(default_factory=dict)
     outcome: str = "decided"
+    loss_lower_bound: float | None = None
+    loss_bound: Any = None
+    objective_probe: Any = None
+    advice: list[Advice] = field(default_factory=list)
+    audited: str = "vae"
 
     def to_json(self) -> dict[str, Any]:
         """The report as JSON-ready values (non-finite floats are nulled by the writer)."""
@@ -101,11 +114,21 @@ class AuditReport:
                          for e in self.evidence],
             "probe": None if self.probe is None else self.probe.to_json(),
             "data": self.data, "untrained_parameters": self.untrained_parameters,
-            "timings": self.timings,
+            "timings": self.timings, "audited": self.audited,
+            "loss_lower_bound": self.loss_lower_bound,
+            "loss_bound": None if self.loss_bound is None else _loss_bound_json(self.loss_bound),
+            "objective_probe": None if self.objective_probe is None else self.objective_probe.to_json(),
+            "advice": [a.to_json() for a in self.advice],
             "notes": ({"cap_per_point": "+inf (written as null): the variance floor is 0, so the "
                                         "objective has no cap"}
                       if self.cap_per_point == math.inf else {}),
         }
+
+
+def _loss_bound_json(bound: Any) -> dict[str, Any]:
+    return {"lower": bound.lower, "decided": bound.decided, "reason": bound.reason,
+            "unbounded_paths": list(bound.unbounded_paths), "trainable": list(bound.trainable),
+            "frozen": list(bound.frozen), "analysed": bound.analysed, "expression": bound.expression}
 
 
 class AuditInterrupted(KeyboardInterrupt):
@@ -252,6 +275,15 @@ def audit_vae(model: nn.Module, data: Any, *, variance: str | None = None,
             loss_error = str(exc)
         timings["loss_check_s"] = time.perf_counter() - t0
 
+    calls = []
+    if loss_fn is not None:
+        from vaeproofs.audit.kinds import log_variance
+        from vaeproofs.audit.loss_calls import record_loss_calls
+
+        with torch.random.fork_rng(devices=[]), contextlib.suppress(Exception):  # the probe names errors
+            _, calls = record_loss_calls(loss_fn, x_model, outs.mean, log_variance(kind, outs.var_like),
+                                         outs.mu_z, outs.logvar_z)
+
     probe = None
     if steps_n != 0:
         t0 = time.perf_counter()
@@ -277,7 +309,9 @@ def audit_vae(model: nn.Module, data: Any, *, variance: str | None = None,
         data={"n": int(x_all.shape[0]), "n_points": int(x.shape[0]), "dim": dim,
               "latent_dim": latent_dim, "pixel_variance_mean": pixel_var,
               "relative_floor": None if floor.floor is None or pixel_var <= 0 else
-              floor.floor / pixel_var})
+              floor.floor / pixel_var},
+        advice=vae_advice(decision=decision, floor=floor, probe=probe, loss_check=loss_check, dim=dim,
+                          pixel_variance=pixel_var, cap_per_point=cap, calls=calls))
     if probe is not None and probe.stopped == "interrupted":
         report.outcome = "interrupted"
         raise AuditInterrupted(report)
