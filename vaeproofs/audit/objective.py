@@ -153,7 +153,7 @@ def _params(copied: CopiedObjective, model: nn.Module, optimizer: torch.optim.Op
         else:  # reached by no copy: trained in place, restored bit for bit afterwards
             params.append((f"in place: tensor {tuple(p.shape)}", p))
             in_place.append((p, p.detach().clone()))
-    frozen = [n for n, p in model.named_parameters() if p.requires_grad and id(p) not in ids]
+    frozen = [n for n, p in originals if p.requires_grad and id(p) not in ids]
     return params, frozen, in_place
 
 
@@ -187,13 +187,14 @@ def audit_objective(model: nn.Module, X: Any, objective: Callable[[nn.Module, An
             has the structure of ``X``.  Modules and grad-requiring tensors it reaches
             (closure, defaults, globals it names, a bound method's object) are copied with the
             model; see :mod:`vaeproofs.audit.objective_copy`.
-        optimizer: your optimiser: its parameter groups say what trains (only read); model
-            parameters outside it are held constant, and the report lists them.
+        optimizer: your optimiser: its parameter groups say what trains (only read); parameters
+            of the model (and of an ``nn.Module`` objective, named ``objective.<name>``) outside
+            it are held constant, and the report lists them.
         n_points: rows analysed (a seeded choice from arrays; the first rows of a loader).
-        steps: probe steps (default 3000, within an 8 s budget); 0 skips the probe.
+        steps: probe steps (default 3000, within a 5 s budget); 0 skips the probe.
         seed: seed of the row choice and of the probe.
         progress: show a progress bar (default: when standard error is a terminal).
-        time_budget_s: the probe's wall-clock budget in seconds (default 8).
+        time_budget_s: the probe's wall-clock budget in seconds (default 5).
         variance: the kind of the model's variance-like output (``logvar``, ``var``, ``std``,
             ``logstd``) where its form does not say it; only the probe's witness reads it.
 
