@@ -24,10 +24,10 @@ from typing import Any
 import torch
 from torch import fx
 
-from vaeproofs.audit import rules
+from vaeproofs.audit import forms, rules
 from vaeproofs.audit.intervals import REALS, Interval
 from vaeproofs.audit.trace import user_line
-from vaeproofs.audit.values import Const, NotDecidable, Role, describe
+from vaeproofs.audit.values import Const, NotDecidable, Role, as_interval, describe
 
 __all__ = ["Engine", "Role", "op_label", "stem"]
 
@@ -77,6 +77,7 @@ class Engine:
         self.captured = captured or {}
         self.memo: dict[fx.Node, Any] = {}
         self.override: frozenset[fx.Node] = frozenset()
+        self.forms: dict[fx.Node, forms.Form] = {}
 
     # -- evaluation ----------------------------------------------------------------------------
     def value(self, target: fx.Node) -> Any:
@@ -123,7 +124,7 @@ class Engine:
             return self._attr(node)
         if node.op != "call_function":
             raise NotDecidable(self.where(node, f"unexpected graph node {node.op}"))
-        overload, packet = rules.rule_name(node.target)
+        packet = rules.rule_name(node.target)[1]
         args, kwargs = self._map(list(node.args)), self._map(dict(node.kwargs))
         inputs = [self.memo[a] for a in _nodes_in((node.args, node.kwargs))]
         if all(isinstance(v, Const) for v in inputs) and packet not in NEVER_FOLD:
@@ -140,9 +141,32 @@ class Engine:
         except (TypeError, ValueError, IndexError, KeyError, AttributeError, ZeroDivisionError,
                 OverflowError, RuntimeError) as exc:
             raise NotDecidable(self.where(node, f"arguments its rule does not cover ({exc})")) from None
-        if isinstance(out, Interval) and out.lo > out.hi:
-            raise NotDecidable(self.where(node, "an empty interval"))
+        if isinstance(out, Interval) and packet.removeprefix("aten.") in forms.ELEMENTWISE_OPS:
+            out = self._tighten(node, packet.removeprefix("aten."), out)
         return out
+
+    def _tighten(self, node: fx.Node, label: str, out: Interval) -> Interval:
+        """Intersect ``out`` with the lower end of the node's one-variable form, if any."""
+        fs = [self.form_of(a) if isinstance(a, fx.Node) else None for a in node.args]
+        vals = [self.memo[a] if isinstance(a, fx.Node) else a for a in node.args]
+        vals = [v.value if isinstance(v, Const) and isinstance(v.value, int | float) else
+                (as_interval(v) if isinstance(v, Const) else v) for v in vals]
+        form = forms.combine(label, list(node.args), fs, vals)
+        if form is None:
+            return out
+        self.forms[node] = form
+        base = self.memo.get(form.base)
+        if not isinstance(base, Interval):
+            return out
+        lower = forms.form_lower(form, base)
+        return Interval(min(max(out.lo, lower), out.hi), out.hi)
+
+    def form_of(self, node: fx.Node) -> forms.Form | None:
+        """The node's form (its own identity form when none was computed)."""
+        if node in self.forms:
+            return self.forms[node]
+        value = self.memo.get(node)
+        return forms.identity(node) if isinstance(value, Interval) else None
 
     def _fold(self, node: fx.Node, args: Any, kwargs: Any) -> Const:
         def unwrap(a: Any) -> Any:

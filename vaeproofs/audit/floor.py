@@ -215,7 +215,8 @@ def static_variance_floor(module: nn.Module, example: Any, *, variance: str,
         inner = {n.removeprefix(prefix) for n in names if n.startswith(prefix)}
         alt = _try(sub, sub_inputs, kind, sub_pick, None, inner, output, f"model.{name} (its inputs free)")
         if alt.bounded is not None:
-            note = f" The whole model was not analysable ({whole.explanation.removeprefix('Not decidable statically: ').rstrip('.')})."
+            why = whole.explanation.removeprefix("Not decidable statically: ").rstrip(".")
+            note = f" The whole model was not analysable ({why})."
             return VarianceFloor(**{**alt.__dict__, "frozen": tuple(sorted(names)),
                                     "explanation": alt.explanation + note})
     return whole

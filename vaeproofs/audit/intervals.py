@@ -289,7 +289,8 @@ class Interval:
     def elu(self, alpha: float = 1.0) -> Interval:
         if alpha < 0:
             raise ValueError(f"elu: alpha must be >= 0, got {alpha}")
-        lo = self.lo if self.lo >= 0 else -alpha if self.lo == -_INF else max(-alpha, _down(_elu(self.lo, alpha)))
+        lo = self.lo if self.lo >= 0 else -alpha if self.lo == -_INF else \
+            max(-alpha, _down(_elu(self.lo, alpha)))
         hi = self.hi if self.hi >= 0 else -alpha if self.hi == -_INF else _up(_elu(self.hi, alpha))
         return Interval(lo, hi)
 

@@ -136,8 +136,9 @@ def static_loss_bound(objective: Callable[[nn.Module, Any], torch.Tensor], model
         b = xs if isinstance(batch, tuple | list) else xs[0]
         out = (work_extra(m, b) if work_extra is not None else objective(m, b))
         if not isinstance(out, torch.Tensor) or out.numel() != 1:
-            raise InvalidArgumentError("objective", "must return a one-element tensor (the loss), got "
-                                       f"{type(out).__name__ if not isinstance(out, torch.Tensor) else tuple(out.shape)}")
+            got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+            raise InvalidArgumentError("objective", f"must return a one-element tensor (the loss), "
+                                                    f"got {got}")
         return out.reshape(())
     try:
         traced, roles, captured = trace_module_call(work, fn, items, frozen=names, inputs_free=False,
