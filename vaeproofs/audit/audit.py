@@ -29,7 +29,7 @@ from torch import nn
 
 from vaeproofs.audit.advice import Advice, vae_advice
 from vaeproofs.audit.batches import collect, first_array
-from vaeproofs.audit.floor import VarianceFloor, static_variance_floor, variance_floor
+from vaeproofs.audit.floor import VarianceFloor, static_variance_floor
 from vaeproofs.audit.kinds import check_kind
 from vaeproofs.audit.model_outputs import ModelOutputs, check_kind_against_values, variance_selector
 from vaeproofs.audit.probe import (
@@ -163,24 +163,10 @@ def _check_int(name: str, value: Any, low: int, high: int) -> int:
 
 
 def _static(model: nn.Module, x: torch.Tensor, outs: ModelOutputs, forward: Any,
-            frozen: Sequence[str], latent_dim: int) -> VarianceFloor:
-    kind = outs.kind
-    if outs.path != (("index", 1),):  # a named or distribution output: trace the selection
-        select = variance_selector(outs.path)
-
-        def picked(m: nn.Module, t: torch.Tensor) -> tuple[Any, ...]:
-            return (select(forward(m, t) if forward is not None else m(t)),)
-        return static_variance_floor(model, x[:2], variance=kind, output=0, frozen=frozen,
-                                     forward=picked)
-    vf = static_variance_floor(model, x[:2], variance=kind, output=1, frozen=frozen, forward=forward)
-    decoder = getattr(model, "decoder", None)
-    if vf.bounded is None and forward is None and isinstance(decoder, nn.Module):
-        prefix = "decoder."
-        inner = [n.removeprefix(prefix) for n in frozen if n.startswith(prefix)]
-        alt = variance_floor(decoder, latent_dim=latent_dim, variance=kind, output=1, frozen=inner)
-        if alt.bounded is not None:
-            return alt
-    return vf
+            frozen: Sequence[str]) -> VarianceFloor:
+    """The floor of the tensor at ``outs.path`` in the model's output (whatever its form)."""
+    return static_variance_floor(model, x[:2], variance=outs.kind, frozen=frozen, forward=forward,
+                                 select=variance_selector(outs.path))
 
 
 def audit_vae(model: nn.Module, data: Any, *, variance: str | None = None,
@@ -252,8 +238,8 @@ def audit_vae(model: nn.Module, data: Any, *, variance: str | None = None,
     untrained = [n for n, p in model.named_parameters() if p.requires_grad and n not in trained]
 
     t0 = time.perf_counter()
-    floor = _static(model, x_model, outs, forward, untrained, latent_dim)
-    as_written = _static(model, x_model, outs, forward, [], latent_dim) if untrained else None
+    floor = _static(model, x_model, outs, forward, untrained)
+    as_written = _static(model, x_model, outs, forward, []) if untrained else None
     timings["static_s"] = time.perf_counter() - t0
     on_path = [n for n in untrained if as_written is not None and any(
         n == t or n.endswith("." + t) or t.endswith("." + n) or n.startswith(t + ".")

@@ -44,11 +44,8 @@ def output_floor(model: nn.Module, inputs: tuple[Any, ...] | None, outs: ModelOu
     """The static floor of the variance-like output ``outs`` names (see the module docstring)."""
     if outs is None:
         return _not_read(unread, frozen)
-    if not inputs or len(inputs) != 1 or not isinstance(inputs[0], torch.Tensor):
-        return _not_read("the model is called with other than one tensor argument", frozen)
-    select = variance_selector(outs.path)
-
-    def picked(m: nn.Module, x: torch.Tensor) -> tuple[Any, ...]:
-        return (select(m(x)),)
-    return static_variance_floor(model, inputs[0][:2], variance=outs.kind, output=0, frozen=frozen,
-                                 forward=picked)
+    if not inputs or not all(isinstance(t, torch.Tensor) for t in inputs):
+        return _not_read("the model is called with other than tensor arguments", frozen)
+    example = tuple(t[:2] for t in inputs)
+    return static_variance_floor(model, example[0] if len(example) == 1 else example,
+                                 variance=outs.kind, frozen=frozen, select=variance_selector(outs.path))

@@ -5,10 +5,10 @@ the setting :attr:`Condition.AUDIT` (the parameters that train free, the rest co
 The votes follow the audit's rule (:mod:`vaeproofs.audit.verdict`):
 
 - the static lower bound votes ``True`` when it is proven finite;
-- the probe votes ``False`` only next to a static proof that nothing bounds the loss
-  (decided, lower bound -inf) *and* with a witness (a training row reproduced with a
-  variance below the witness floor, or the loss below its threshold), or when it passed a
-  proven finite bound (a conflict);
+- the probe votes ``False`` only next to static proofs that the model's variance output has
+  floor 0 along a trainable path and that no finite lower bound of the loss exists, *and*
+  with a witness that the mean reproduces a training row (its log-density passed the cap of
+  the witness floor); or when it passed a proven finite bound (a conflict);
 - everything else (an undecided bound, a probe on a model the analysis could not read, the
   variance output's floor) is information and does not vote.
 """
@@ -94,10 +94,12 @@ def objective_evidence(*, bound: LossBound, floor: VarianceFloor, probe: Objecti
             vote = False
         elif probe.witness is not None:
             text += " Witness: " + witness_sentence(probe) + "."
-            if unbounded:
+            if unbounded and probe.witness == "density" and floor.floor == 0.0 and floor.trainable:
                 vote = False
             else:
-                text += " (Information: without a static proof a witness decides nothing.)"
+                text += (" (Information: without static proofs that the variance has floor 0 on a "
+                         "trainable path and that the loss has no finite bound, a witness decides "
+                         "nothing.)")
         else:
             text += " Not decisive: a probe proves no bound."
         ev.append(Evidence("numeric", text, vote, Condition.AUDIT, data=data))
