@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vaeproofs.audit import audit_vae
+from vaeproofs.audit import audit_objective, audit_vae
 from vaeproofs.audit.advice import FLOOR_FRACTION, floor_patch, suggested_floor
 from vaeproofs.audit.remedies import remedies_json, shipped_table
 from vaeproofs.cli import main
@@ -21,6 +21,7 @@ from vaeproofs.errors import InvalidArgumentError
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "audit_example.py"
+REGRESSOR = ROOT / "examples" / "audit_regressor.py"
 LOG_2PI = math.log(2 * math.pi)
 
 
@@ -102,21 +103,30 @@ def test_variance_kind_read_from_the_output_and_dataloader_data() -> None:
 
 
 def test_floor_advice_is_a_patch_with_its_cap_and_ratio() -> None:
-    x = _rows()
-    rep = audit_vae(DictVAE(), x, steps=0)  # var_x = exp(raw): no floor
+    # Proven NOT bounded (static floor 0 and a witness): the advice patches the expression found.
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("example_regressor", REGRESSOR)
+    reg = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(reg)
+    rep = audit_objective(reg.make(), reg.load(), reg.nll, variance="var", progress=False)
+    assert rep.decision == "fails"
     v = rep.data["pixel_variance_mean"]
     xi = suggested_floor(v)
     assert xi <= FLOOR_FRACTION * v < 10 * xi  # the largest power of ten at or below v / 10
-    floor = [a for a in rep.advice if a.topic == "floor"]
-    if rep.decision != "fails":  # the advice never proposes a floor the proof did not ask for
-        assert not floor
-        return
-    (item,) = floor
-    cap = -0.5 * 8 * (LOG_2PI + math.log(xi))
+    (item,) = [a for a in rep.advice if a.topic == "floor"]
+    cap = -0.5 * 1 * (LOG_2PI + math.log(xi))
     assert f"xi = {xi:.3g}" in item.text and f"{cap:.6g}" in item.text and f"{xi / v:.3g}" in item.text
     expression = rep.variance_floor.expression
-    assert expression.startswith("exp(")  # already >= 0: the patch adds xi
+    assert expression.startswith("softplus(")  # already >= 0: the patch adds xi
     assert f"{expression} -> {expression} + {xi:.3g}" in item.text
+
+
+def test_no_floor_advice_without_a_proof() -> None:
+    rep = audit_vae(DictVAE(), _rows(), steps=0)  # floor 0, but no evidence the mean fits
+    assert rep.decision == "undecided"
+    assert not [a for a in rep.advice if a.topic == "floor"]
+    assert [a.topic for a in rep.advice] == ["undecided"]
 
 
 @pytest.mark.parametrize(("kind", "expression", "expected"), [
@@ -156,3 +166,37 @@ def test_remedies_table_ships_with_the_package() -> None:
     assert shipped_table() == json.loads(remedies_json())["rows"], (
         "vaeproofs/data/remedies.json is stale: run python -m vaeproofs.audit.remedies --out "
         "docs/remedies.md --json vaeproofs/data/remedies.json")
+
+
+@pytest.fixture(scope="module")
+def diabetes_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from sklearn.datasets import load_diabetes
+
+    d = load_diabetes()
+    path = tmp_path_factory.mktemp("data") / "diabetes.npz"
+    x = (d.data - d.data.mean(0)) / d.data.std(0)
+    y = (d.target - d.target.mean()) / d.target.std()
+    np.savez(path, x=x.astype(np.float32), y=y.astype(np.float32))
+    return path
+
+
+def test_cli_objective_and_require_bounded(tmp_path: Path, diabetes_file: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from vaeproofs.cli.exit_codes import EXIT_NOT_BOUNDED, EXIT_OK
+    from vaeproofs.schemas import load_schema
+
+    jsonschema = pytest.importorskip("jsonschema")
+    out = tmp_path / "a.json"
+    base = ["audit", "--data", str(diabetes_file), "--objective", f"{REGRESSOR}:nll", "--variance", "var",
+            "--no-progress"]
+    assert main([*base[:1], f"{REGRESSOR}:make", *base[1:], "--json", str(out)]) == EXIT_OK
+    doc = json.loads(out.read_text())
+    jsonschema.Draft202012Validator(load_schema("audit")).validate(doc)
+    assert doc["decision"] == "fails" and doc["audited"] == "objective" and doc["loss_lower_bound"] is None
+    assert {"path": "loss_lower_bound", "value": "-inf"} in doc["non_finite"]
+    assert "advice:" in capsys.readouterr().out
+    # For CI: not bounded is a failure with --require-bounded, a proven bound passes.
+    assert main([*base[:1], f"{REGRESSOR}:make", *base[1:], "--require-bounded"]) == EXIT_NOT_BOUNDED
+    assert "--require-bounded" in capsys.readouterr().err
+    assert main([*base[:1], f"{REGRESSOR}:make_floored", *base[1:], "--steps", "20",
+                 "--require-bounded"]) == EXIT_OK

@@ -176,7 +176,7 @@ def _write(args: argparse.Namespace, planned: dict[str, Path], report: Any) -> N
 _API_OPTION = {"data": "--data", "X": "--data", "loss_fn": "--loss", "forward": "--forward",
                "n_points": "--n-points", "steps": "--steps", "seed": "--seed",
                "variance": "--variance", "optimizer": "FACTORY", "model": "FACTORY",
-               "objective": "--objective"}
+               "objective": "--objective", "batch": "--data"}
 
 #: The API's words in messages -> the command line's.
 _API_WORDS = (("pass variance= (", "pass --variance ("), ("variance=", "--variance "),
