@@ -10,6 +10,13 @@ scaled to [0, 1].  Two medians (``timeit``, one call per repeat):
   steps on 16 points within its 50 s budget), progress bar off, torch threads as found.
 
 Run from the repository root: ``python -m benchmarks.bench_audit [--quick]``
+
+:func:`run_examples` (``--examples``) times the *decision* of each audit in the runnable
+examples (``examples/audit_regressor.py``, ``audit_loss_module.py``,
+``audit_distributions.py``) with the default probe: median wall time of ``audit_objective``
+(static bound, output floor, probe of at most 5 s) and of ``audit_vae``; goal <= 10 s on 2
+cores.  The first audit of a process also imports ``torch._dynamo`` (make_fx needs it): that
+one-time cost is measured separately, in a fresh interpreter.
 """
 
 from __future__ import annotations
@@ -69,6 +76,77 @@ def run(quick: bool = False) -> list[dict[str, object]]:
     ]
 
 
+def _example(name: str) -> object:
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "examples" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"bench_example_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _import_cost() -> float:
+    import subprocess
+
+    code = ("import time, torch; t = time.perf_counter(); import torch._dynamo; "
+            "print(time.perf_counter() - t)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip())
+
+
+def run_examples(quick: bool = False) -> list[dict[str, object]]:
+    """Median decision time of each example's audits (default probe); return table rows."""
+    from vaeproofs.audit import audit_objective, audit_vae
+
+    reg, lm, dist = _example("audit_regressor"), _example("audit_loss_module"), _example("audit_distributions")
+    xy, digits = reg.load(), lm.load()
+
+    def lm_case(clip: float | None, left_out: bool) -> object:
+        model, loss = lm.make(), lm.LearnedVarianceLoss(floor=clip)
+        params = list(model.parameters()) + ([] if left_out else [loss.logvar])
+        return audit_objective(model, digits, loss, optimizer=torch.optim.Adam(params), progress=False)
+
+    cases = {
+        "regressor, softplus, NLL": lambda: audit_objective(reg.make(), xy, reg.nll, variance="var",
+                                                            progress=False),
+        "regressor, softplus + 1e-2, NLL": lambda: audit_objective(reg.make_floored(), xy, reg.nll,
+                                                                   variance="var", progress=False),
+        "regressor, GaussianNLLLoss": lambda: audit_objective(reg.make(), xy, reg.gaussian_nll,
+                                                              progress=False),
+        "loss module, logvar trained": lambda: lm_case(None, False),
+        "loss module, logvar left out": lambda: lm_case(None, True),
+        "loss module, logvar soft-clipped": lambda: lm_case(-6.907755278982137, False),
+        "sigma-VAE optimal sigma": lambda: audit_objective(lm.make(), digits, lm.sigma_vae_loss,
+                                                           progress=False),
+        "distributions, objective": lambda: audit_objective(dist.make(), digits, dist.negative_elbo,
+                                                            progress=False),
+        "distributions floored, objective": lambda: audit_objective(dist.make_floored(), digits,
+                                                                    dist.negative_elbo, progress=False),
+        "distributions, audit_vae": lambda: audit_vae(dist.make(), digits, progress=False),
+        "distributions floored, audit_vae": lambda: audit_vae(dist.make_floored(), digits, progress=False),
+    }
+    rows = [{"benchmark": "(e) audit decision, examples", "variant": "one-time import of torch._dynamo",
+             "median_s": _import_cost(), "ratio": float("nan"), "note": "fresh interpreter, once"}]
+    for name, case in cases.items():
+        reports: list[object] = []
+        times = timeit.repeat(lambda case=case: reports.append(case()), number=1, repeat=1 if quick else 3)
+        last = reports[-1]
+        probe = getattr(last, "objective_probe", None) or getattr(last, "probe", None)
+        rows.append({"benchmark": "(e) audit decision, examples", "variant": name,
+                     "median_s": statistics.median(times), "ratio": float("nan"),
+                     "note": f"median of {len(times)}; decision {last.decision}; probe "
+                             f"{getattr(probe, 'steps', 0)} steps, stopped: {getattr(probe, 'stopped', '-')}; "
+                             "goal <= 10 s"})
+    return rows
+
+
 if __name__ == "__main__":
+    if "--examples" in sys.argv[1:]:
+        for row in run_examples(quick="--quick" in sys.argv[1:]):
+            print(f"{row['variant']:<36} median {row['median_s']:.3f} s  ({row['note']})")
+        sys.exit(0)
     for row in run(quick="--quick" in sys.argv[1:]):
         print(f"{row['variant']:<28} median {row['median_s']:.3f} s  ({row['note']})")
