@@ -101,7 +101,8 @@ def run_examples(quick: bool = False) -> list[dict[str, object]]:
     """Median decision time of each example's audits (default probe); return table rows."""
     from vaeproofs.audit import audit_objective, audit_vae
 
-    reg, lm, dist = _example("audit_regressor"), _example("audit_loss_module"), _example("audit_distributions")
+    reg, lm = _example("audit_regressor"), _example("audit_loss_module")
+    dist = _example("audit_distributions")
     xy, digits = reg.load(), lm.load()
 
     def lm_case(clip: float | None, left_out: bool) -> object:
@@ -132,14 +133,15 @@ def run_examples(quick: bool = False) -> list[dict[str, object]]:
              "median_s": _import_cost(), "ratio": float("nan"), "note": "fresh interpreter, once"}]
     for name, case in cases.items():
         reports: list[object] = []
-        times = timeit.repeat(lambda case=case: reports.append(case()), number=1, repeat=1 if quick else 3)
+        times = timeit.repeat(lambda case=case, out=reports: out.append(case()), number=1,
+                              repeat=1 if quick else 3)
         last = reports[-1]
         probe = getattr(last, "objective_probe", None) or getattr(last, "probe", None)
         rows.append({"benchmark": "(e) audit decision, examples", "variant": name,
                      "median_s": statistics.median(times), "ratio": float("nan"),
                      "note": f"median of {len(times)}; decision {last.decision}; probe "
-                             f"{getattr(probe, 'steps', 0)} steps, stopped: {getattr(probe, 'stopped', '-')}; "
-                             "goal <= 10 s"})
+                             f"{getattr(probe, 'steps', 0)} steps, stopped: "
+                             f"{getattr(probe, 'stopped', '-')}; goal <= 10 s"})
     return rows
 
 
