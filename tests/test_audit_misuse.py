@@ -189,7 +189,11 @@ def test_cli_objective_and_require_bounded(tmp_path: Path, diabetes_file: Path,
     out = tmp_path / "a.json"
     base = ["audit", "--data", str(diabetes_file), "--objective", f"{REGRESSOR}:nll", "--variance", "var",
             "--no-progress"]
-    assert main([*base[:1], f"{REGRESSOR}:make", *base[1:], "--json", str(out)]) == EXIT_OK
+    rep_dir = tmp_path / "rep"
+    assert main([*base[:1], f"{REGRESSOR}:make", *base[1:], "--json", str(out), "--report", str(rep_dir)]) \
+        == EXIT_OK
+    assert (rep_dir / "figures" / "probe.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "loss lower bound on the batch (static) | -inf" in (rep_dir / "report.md").read_text()
     doc = json.loads(out.read_text())
     jsonschema.Draft202012Validator(load_schema("audit")).validate(doc)
     assert doc["decision"] == "fails" and doc["audited"] == "objective" and doc["loss_lower_bound"] is None
