@@ -46,6 +46,11 @@ PASS_THROUGH = frozenset({
     "unsqueeze", "squeeze", "clone", "detach", "alias", "_to_copy", "contiguous", "getitem",
     "lift_fresh_copy", "split", "split_with_sizes", "unbind", "chunk", "index", "repeat",
     "mean", "flatten", "unflatten", "cat", "stack"})
+#: Operation -> position of an argument that, when free, makes every result element any real
+#: number whatever the other arguments are (a trainable bias, a trainable addend).
+SHORTCUT_BIAS = {"aten.addmm": 0, "aten.convolution": 2, "aten.linear": 2,
+                 "aten.native_layer_norm": 3, "aten.native_group_norm": 2, "aten.add": 1,
+                 "aten.sub": 1}
 _INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
 _AFFINE = frozenset({"addmm", "mm", "bmm", "linear", "convolution", "baddbmm", "matmul", "mul",
                      "add"})
@@ -90,11 +95,42 @@ class Engine:
             if ready or node in self.override:
                 self.memo[node] = REALS if node in self.override else self._evaluate(node)
                 continue
+            short = self._shortcut(node)
+            if short is not None:
+                self.memo[node] = short
+                continue
             stack.append((node, True))
             for arg in _nodes_in((node.args, node.kwargs)):
                 if arg not in self.memo:
                     stack.append((arg, False))
         return self.memo[target]
+
+    def _is_free(self, a: Any) -> bool:
+        if not isinstance(a, fx.Node):
+            return False
+        node = a
+        while node.op == "call_function" and op_label(node) in PASS_THROUGH and node.args \
+                and isinstance(node.args[0], fx.Node):
+            node = node.args[0]
+        if node.op == "placeholder":
+            return self.roles[node].kind == "free"
+        return node.op == "get_attr" and self._attr(node) is REALS
+
+    def _shortcut(self, node: fx.Node) -> Any:
+        """The reals, without evaluating the other arguments, for a layer with a free bias."""
+        if node.op != "call_function" or node in self.override:
+            return None
+        packet = rules.rule_name(node.target)[1]
+        position = SHORTCUT_BIAS.get(packet)
+        if position is None or len(node.args) <= position:
+            return None
+        free = self._is_free(node.args[position]) or (
+            packet in ("aten.add", "aten.sub") and self._is_free(node.args[0]))
+        if not free or node.kwargs.get("alpha", 1) == 0:
+            return None
+        if packet in ("aten.native_layer_norm", "aten.native_group_norm"):
+            return (REALS, REALS, Interval(0.0, math.inf))
+        return REALS
 
     def _map(self, a: Any) -> Any:
         if isinstance(a, fx.Node):

@@ -120,27 +120,33 @@ def combine(op: str, args: list[Any], forms: list[Form | None], values: list[Any
             k = Interval.point(float(v1)) if not isinstance(v1, Interval) else v1
             return _plus_interval(f0, k.scale(sign))
         return None
-    if op in ("mul", "div") and f0 is not None:
-        k = _number(v1)
-        if k is not None and (op == "mul" or k != 0):
-            return _scale(f0, k if op == "mul" else 1.0 / k) if op == "mul" or (1.0 / k) * k == 1.0 \
-                else None
-        if f0.is_exp_only and isinstance(v1, Interval) and f1 is not None and f1.base is not f0.base:
-            return Form(f0.base, f0.a * v1 if op == "mul" else f0.a / v1, f0.b, Fraction(0), _ZERO)
-        return None
-    if op == "mul" and f1 is not None and f0 is None:
-        k = _number(values[0])
-        return _scale(f1, k) if k is not None else None
-    if op == "div" and f1 is not None and f1.is_exp_only and isinstance(values[0], Interval | int | float):
-        num = values[0] if isinstance(values[0], Interval) else Interval.point(float(values[0]))
-        if f1.a.lo > 0 or f1.a.hi < 0:
-            return Form(f1.base, num / f1.a, -f1.b, Fraction(0), _ZERO)
-        return None
-    if op == "mul" and f0 is not None and f1 is not None and f0.base is not f1.base:
-        if f0.is_exp_only and isinstance(v1, Interval):
+    if op == "mul":
+        k0, k1 = _number(values[0]), _number(v1)
+        if f0 is not None and k1 is not None:
+            return _scale(f0, k1)
+        if f1 is not None and k0 is not None:
+            return _scale(f1, k0)
+        if f0 is not None and f0.is_exp_only and isinstance(v1, Interval) and (
+                f1 is None or f1.base is not f0.base):
             return Form(f0.base, f0.a * v1, f0.b, Fraction(0), _ZERO)
-        if f1.is_exp_only and isinstance(values[0], Interval):
+        if f1 is not None and f1.is_exp_only and isinstance(values[0], Interval) and (
+                f0 is None or f0.base is not f1.base):
             return Form(f1.base, f1.a * values[0], f1.b, Fraction(0), _ZERO)
+        return None
+    if op == "div":
+        k1 = _number(v1)
+        if f0 is not None and k1 is not None and k1 != 0:
+            inv = 1.0 / k1
+            return _scale(f0, inv) if Fraction(inv) * Fraction(k1) == 1 else None
+        if f0 is not None and f0.is_exp_only and isinstance(v1, Interval) and (
+                f1 is None or f1.base is not f0.base):
+            return Form(f0.base, f0.a / v1, f0.b, Fraction(0), _ZERO)
+        num = values[0]
+        if isinstance(num, int | float):
+            num = Interval.point(float(num))
+        if f1 is not None and f1.is_exp_only and isinstance(num, Interval) and (
+                f0 is None or f0.base is not f1.base) and (f1.a.lo > 0 or f1.a.hi < 0):
+            return Form(f1.base, num / f1.a, -f1.b, Fraction(0), _ZERO)
         return None
     if op == "neg" and f0 is not None:
         return _scale(f0, -1.0)

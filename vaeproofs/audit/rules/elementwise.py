@@ -117,7 +117,7 @@ def _pow_scalar(call: Call) -> Interval:
 
 def _pow_tensor_tensor(call: Call) -> Interval:
     b, e = call.arg(0, "self"), call.arg(1, "exponent")
-    if isinstance(e, Const) and as_interval(e).lo == as_interval(e).hi:
+    if as_interval(e).lo == as_interval(e).hi:  # one exponent for every element
         return as_interval(b).pow(as_interval(e).lo)
     base = as_interval(b)
     if base.lo == base.hi and base.lo > 0:
@@ -172,6 +172,52 @@ def _erf(call: Call) -> Interval:
     return Interval(lo, hi)
 
 
+def _dip(fn: Callable[[float], float], x0: tuple[float, float], minimum: float, limit: float) -> Rule:
+    """A function decreasing on (-inf, x0], increasing on [x0, inf), with f(-inf) = ``limit``,
+    f(+inf) = inf; ``x0`` brackets the turning point, ``minimum`` is below the minimum value."""
+    def at(x: float, up: bool) -> float:
+        if math.isinf(x):
+            return limit if x < 0 else math.inf
+        y = fn(x)
+        for _ in range(4):  # four ulp outward: a few correctly rounded operations
+            y = math.nextafter(y, math.inf if up else -math.inf)
+        return y
+
+    def rule(call: Call) -> Interval:
+        x = call.iv(0, "self")
+        hi = max(at(x.lo, True), at(x.hi, True))
+        if x.lo <= x0[1] and x.hi >= x0[0]:
+            lo = minimum
+        else:
+            lo = at(x.hi, False) if x.hi < x0[0] else at(x.lo, False)
+        return Interval(lo, hi)
+    return rule
+
+
+def _silu(x: float) -> float:
+    return x / (1.0 + math.exp(-x)) if x > -700 else 0.0
+
+
+def _gelu(x: float) -> float:
+    return 0.5 * x * (1.0 + math.erf(x / math.sqrt(2.0)))
+
+
+def _gelu_tanh(x: float) -> float:
+    return 0.5 * x * (1.0 + math.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3)))
+
+
+#: silu's turning point -1.2784645427610738 (value -0.27846454276107380), gelu's -0.7517915246935645
+#: (value -0.16997120747990366) and tanh-gelu's -0.7524614220710163 (value -0.17004075057125405),
+#: to 30 digits with mpmath; the minima below are rounded down.
+_SILU = _dip(_silu, (-1.27846454276108, -1.27846454276107), -0.2784645427610739, 0.0)
+_GELU = _dip(_gelu, (-0.75179152469357, -0.75179152469356), -0.1699712074799037, 0.0)
+_GELU_TANH = _dip(_gelu_tanh, (-0.75246142207102, -0.75246142207101), -0.1700407505712541, 0.0)
+
+
+def _gelu_rule(call: Call) -> Interval:
+    return (_GELU_TANH if call.kwargs.get("approximate", "none") == "tanh" else _GELU)(call)
+
+
 #: Operation name -> rule, for the elementwise operations.
 ELEMENTWISE: dict[str, Rule] = {
     **{f"aten.{name}": _unary(name) for name in (
@@ -180,7 +226,7 @@ ELEMENTWISE: dict[str, Rule] = {
     "aten.neg": _unary("__neg__"),
     "aten.softplus": _softplus, "aten.elu": _elu, "aten.leaky_relu": _leaky_relu,
     "aten.hardtanh": _hardtanh, "aten.log_sigmoid_forward": _log_sigmoid_forward,
-    "aten.lgamma": _lgamma, "aten.erf": _erf, "aten.sign": _sign,
+    "aten.lgamma": _lgamma, "aten.silu": _SILU, "aten.gelu": _gelu_rule, "aten.erf": _erf, "aten.sign": _sign,
     "aten.floor": _rounding(math.floor), "aten.ceil": _rounding(math.ceil),
     "aten.round.default": _rounding(round), "aten.trunc": _rounding(math.trunc),
     "aten.clamp": _clamp, "aten.clip": _clamp,
