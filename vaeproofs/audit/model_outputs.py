@@ -34,11 +34,14 @@ from typing import Any
 
 import torch
 
-from vaeproofs.audit.kinds import VARIANCE_KINDS, check_kind
+from vaeproofs.audit.kinds import KIND_WORDS as _KIND_WORDS
+from vaeproofs.audit.kinds import VARIANCE_KINDS, check_kind, check_kind_against_values
 from vaeproofs.errors import InvalidArgumentError
 
 __all__ = ["ModelOutputs", "check_kind_against_values", "describe", "normalise_outputs", "select_path",
            "variance_selector"]
+
+# check_kind_against_values lives with the kinds; re-exported here for the readers of outputs.
 
 #: Names of the decoder mean (exact match, lower case).
 MEAN_NAMES = ("mu_x", "x_mu", "x_mean", "mean_x", "x_hat", "xhat", "recon", "recon_x", "x_recon",
@@ -285,10 +288,6 @@ def _read_named(items: dict[str, Any], how: str, base: Path, kind: str | None,
         found.logvar_z = next((rest[n] for n in KIND_NAMES["logvar"] if n in rest), None)
 
 
-_KIND_WORDS = {"logvar": "log-variance", "var": "variance", "std": "standard deviation",
-               "logstd": "log standard deviation"}
-
-
 def _adapt(what: str) -> str:
     return (f"pass variance= (logvar, var, std or logstd) when {what} returns (mu_x, var_like_x, "
             "mu_z, logvar_z), forward=fn(model, x) returning that tuple, or audit the loss you train "
@@ -389,24 +388,3 @@ def _read_sequence(out: tuple | list, kind: str | None, data_shape: tuple[int, .
     found.var = (out[1], (("index", 1),), kind, f"element 1, read as {kind} (variance={kind!r})", "")
     if len(out) >= 4:
         found.mu_z, found.logvar_z = out[2], out[3]
-
-
-def check_kind_against_values(kind: str, var_like: torch.Tensor, *, argument: str = "variance",
-                              source: str = "the variance output") -> None:
-    """Refuse a ``var``/``std`` output holding negative numbers (or any output holding nan).
-
-    A variance and a standard deviation are never negative: negative values mean the output is
-    something else (a log-variance or a log-std, most often), and reading it as ``kind`` would
-    make every probe step nan.
-    """
-    v = var_like.detach()
-    if torch.isnan(v).any():
-        raise InvalidArgumentError(argument, f"{source} holds nan values at the model's initial "
-                                             "parameters: fix the model before auditing it")
-    if kind in ("var", "std") and bool((v < 0).any()):
-        lo, hi = float(v.min()), float(v.max())
-        looks = ("a log-variance or a log standard deviation (logvar or logstd)" if hi <= 50 else
-                 "an unconstrained raw output")
-        raise InvalidArgumentError(argument, f"is {kind!r}, but {source} has negative values (from "
-                                             f"{lo:.4g} to {hi:.4g}): a {_KIND_WORDS[kind]} is never "
-                                             f"negative; it looks like {looks}")

@@ -12,6 +12,10 @@ section 2.1) and the smallest variance.  It trains with the user's loss (or the 
 negative ELBO) by Adam (lr 1e-3) on the parameters that actually train: those in the
 user's optimiser when one is given, else every parameter with ``requires_grad``.
 
+It stops early (checked every :data:`CHECK_EVERY` steps) once it has shown what it can:
+without a proven floor, when the variance is running off (see :func:`_running_off`); with
+one, when the objective has plateaued below the cap (only passing the cap could matter).
+
 Nothing the user owns changes: the model is deep-copied (then cast to float64 where
 possible), a fresh optimiser is built on the copy, the user's optimiser is only read
 (its parameter groups), and torch's global random state is restored afterwards.
@@ -48,6 +52,11 @@ DEFAULT_STEPS = 2000
 DEFAULT_TIME_BUDGET_S = 50.0
 #: "Running off": the smallest variance fell by this factor while the objective still rose.
 RUN_OFF_FACTOR = 1e-3
+#: The probe checks, every this many steps from twice that many on, whether it can stop: running
+#: off without a proven floor (shown), or a plateau below a proven cap (only passing it mattered).
+CHECK_EVERY = 100
+#: Plateau: the objective rose by less than this fraction of its total rise over the last quarter.
+PLATEAU_FRACTION = 0.01
 
 
 @dataclass
@@ -254,6 +263,13 @@ def _loop(work: nn.Module, x: torch.Tensor, opt: torch.optim.Optimizer | None, k
             if time.perf_counter() - start > budget:
                 stopped = "time budget"
                 break
+            if step >= 2 * CHECK_EVERY and step % CHECK_EVERY == 0:
+                if not math.isfinite(cap) and _running_off(objective, min_var):
+                    stopped = "running off"  # what the probe can show without a floor: shown
+                    break
+                if math.isfinite(cap) and _plateaued(objective):
+                    stopped = "plateau below the cap"  # only passing the cap could still matter
+                    break
     except KeyboardInterrupt:
         stopped = "interrupted"
     finally:
@@ -262,17 +278,33 @@ def _loop(work: nn.Module, x: torch.Tensor, opt: torch.optim.Optimizer | None, k
                       x.shape[0], time.perf_counter() - start)
 
 
+def _running_off(objective: list[float], min_var: list[float]) -> bool:
+    """The smallest variance fell by 1/RUN_OFF_FACTOR (last tenth) while the objective still rose
+    (the last fifth above everything before)."""
+    done = len(objective)
+    if done < 10:
+        return False
+    tail = max(1, done // 10)
+    late, early = objective[-max(1, done // 5):], objective[:done - max(1, done // 5)]
+    fell = min(min_var[-tail:]) < RUN_OFF_FACTOR * min_var[0]
+    return fell and bool(early) and max(late) > max(early)
+
+
+def _plateaued(objective: list[float]) -> bool:
+    """The objective rose by less than PLATEAU_FRACTION of its total rise over the last quarter."""
+    done = len(objective)
+    if done < 20:
+        return False
+    q = done - done // 4
+    total = max(objective) - objective[0]
+    return total > 0 and max(objective[q:]) - objective[q] < PLATEAU_FRACTION * total
+
+
 def _summarise(objective: list[float], min_var: list[float], best_density: float,
                passed_at: int | None, stopped: str, steps: int, cap: float, n: int,
                elapsed: float) -> ProbeResult:
     done = len(objective)
-    running_off = False
-    if done >= 10:
-        tail = max(1, done // 10)
-        late, early = objective[-max(1, done // 5):], objective[:done - max(1, done // 5)]
-        fell = min(min_var[-tail:]) < RUN_OFF_FACTOR * min_var[0]
-        rising = bool(early) and max(late) > max(early)
-        running_off = fell and rising
+    running_off = _running_off(objective, min_var)
     if stopped == "non-finite" and done >= 2 and min_var[-1] < min_var[0]:
         running_off = True
     every = max(1, done // 400)
