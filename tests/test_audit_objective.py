@@ -170,3 +170,20 @@ def test_dataloader_and_errors(diabetes) -> None:
         audit_objective(reg.make(), diabetes, reg.nll, optimizer=torch.optim.SGD(nn.Linear(1, 1).parameters(),
                                                                                   lr=0.1))
     assert info.value.argument == "optimizer"
+
+
+def test_a_tensor_no_copy_reaches_is_trained_in_place_and_restored(diabetes) -> None:
+    import types
+
+    holder = types.SimpleNamespace(shift=torch.zeros((), requires_grad=True))  # not a Module: not copied
+
+    def objective(model, batch):
+        x, y = batch
+        mean, var = model(x)
+        return (0.5 * (torch.log(var) + (y[:, None] - mean - holder.shift) ** 2 / var)).mean()
+
+    model = reg.make_floored()
+    opt = torch.optim.Adam([*model.parameters(), holder.shift], lr=1e-2)
+    rep = audit_objective(model, diabetes, objective, optimizer=opt, steps=30, progress=False)
+    assert rep.objective_probe.steps == 30 and "in place: tensor ()" in rep.objective_probe.trained_parameters
+    assert holder.shift.item() == 0.0 and holder.shift.grad is None

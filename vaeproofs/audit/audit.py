@@ -33,6 +33,7 @@ from vaeproofs.audit.floor import VarianceFloor, static_variance_floor
 from vaeproofs.audit.kinds import check_kind
 from vaeproofs.audit.model_outputs import ModelOutputs, check_kind_against_values, variance_selector
 from vaeproofs.audit.probe import (
+    DEFAULT_TIME_BUDGET_S,
     ProbeResult,
     read_model,
     require_posterior,
@@ -143,6 +144,9 @@ class AuditInterrupted(KeyboardInterrupt):
         return (type(self), (self.report,))
 
 
+#: The probe's default budget (s) when the static floor is proven > 0 (a conflict check only).
+CONFLICT_CHECK_BUDGET_S = 5.0
+
 #: Rows read from a DataLoader (or any iterable of batches) given as ``data``.
 MAX_ITERABLE_ROWS = 4096
 
@@ -193,7 +197,8 @@ def audit_vae(model: nn.Module, data: Any, *, variance: str | None = None,
         steps: probe steps (default 2000, within a 50 s budget); 0 skips the probe.
         seed: seed of the point choice and the probe.
         progress: show a progress bar (default: when standard error is a terminal).
-        time_budget_s: wall-clock budget of the probe in seconds (default 50).
+        time_budget_s: wall-clock budget of the probe in seconds (default 50; 5 when the static
+            floor is proven > 0: the probe can then only look for a conflict).
 
     Raises:
         InvalidArgumentError: bad arguments, data the model cannot take, a bad output form.
@@ -276,7 +281,8 @@ def audit_vae(model: nn.Module, data: Any, *, variance: str | None = None,
         probe = run_probe(model, x.to(device), variance_kind=kind, forward=forward, loss_fn=loss_fn,
                           optimizer=optimizer, steps=steps_n, seed=seed,
                           cap_per_point=math.inf if cap is None else cap, progress=progress,
-                          **({} if time_budget_s is None else {"time_budget_s": time_budget_s}))
+                          time_budget_s=time_budget_s if time_budget_s is not None else
+                          CONFLICT_CHECK_BUDGET_S if floor.bounded else DEFAULT_TIME_BUDGET_S)
         timings["probe_s"] = time.perf_counter() - t0
 
     pixel_var = float(x_all.flatten(1).var(dim=0, unbiased=False).mean()) if x_all.shape[0] > 1 else 0.0

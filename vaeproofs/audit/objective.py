@@ -107,9 +107,9 @@ def _read_output(out: Any, calls: list[LossCall], variance: str | None) -> tuple
     return None, reason
 
 
-def _target_picker(batch_inputs: tuple[Any, ...] | None) -> Callable[[Batch, Any], torch.Tensor | None]:
-    """The batch array a mean is compared with: same shape (or same size), not the model's input
-    unless nothing else fits (a VAE reconstructs its input; a regressor predicts a target)."""
+def _target_picker() -> Callable[[Batch, Any], torch.Tensor | None]:
+    """The batch array a mean is compared with: one of the mean's per-row shape (or size), the
+    last such ((inputs, targets) puts the target last; a VAE's batch is its input)."""
     def target(batch: Batch, mean: torch.Tensor) -> torch.Tensor | None:
         leaves = [batch] if isinstance(batch, torch.Tensor) else list(
             batch.values() if isinstance(batch, dict) else batch)
@@ -242,7 +242,7 @@ def audit_objective(model: nn.Module, X: Any, objective: Callable[[nn.Module, An
     floor = output_floor(model, capture.inputs, outs, unread, frozen)
     timings["static_s"] = time.perf_counter() - t0
     lower = bound.lower if bound.decided else None
-    target = _target_picker(capture.inputs)
+    target = _target_picker()
     target_rows = target(rows, outs.mean) if outs is not None else None
     ref = (target_rows if target_rows is not None else _last_float(rows)).double()
     ref = ref.reshape(ref.shape[0], -1)
