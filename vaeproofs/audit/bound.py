@@ -18,8 +18,8 @@ gives [-2, 2] on [-1, 1]), which can only widen an interval.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, cast
 
 import torch
 from torch import fx
@@ -213,7 +213,8 @@ class Engine:
             return a
         try:
             with torch.no_grad():
-                return Const(node.target(*unwrap(args), **unwrap(kwargs)))
+                fn = cast(Callable[..., Any], node.target)
+                return Const(fn(*unwrap(args), **unwrap(kwargs)))
         except Exception as exc:
             raise NotDecidable(self.where(node, f"evaluating a constant failed ({exc})")) from None
 
@@ -356,7 +357,8 @@ def _infinite_args(engine: Engine, node: fx.Node, side: str) -> Iterator[tuple[f
     """The arguments (and their end) through which ``node``'s ``side`` end becomes infinite."""
     label = op_label(node)
     flip = {"lo": "hi", "hi": "lo"}
-    args = [a for a in _nodes_in(node.args)]
+    args = list(_nodes_in(node.args))
+    sides: list[tuple[Any, str]]
     if label in ("add",) or label in PASS_THROUGH or label in ("sum", "exp", "log", "softplus",
                                                                 "sqrt", "log1p", "expm1", "clamp",
                                                                 "clamp_min", "clamp_max", "tanh",
