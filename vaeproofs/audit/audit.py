@@ -5,7 +5,9 @@ It combines (see :mod:`vaeproofs.audit.verdict` for the rule):
 1. the static floor of the decoder's variance output (:func:`static_variance_floor` on the
    whole model, or on ``model.decoder`` when the whole model cannot be traced), with the
    parameters the user's optimiser leaves out held constant;
-2. the loss check (:func:`vaeproofs.testing.check_gaussian_vae_loss`) of the user's loss;
+2. the loss check (:func:`vaeproofs.testing.check_gaussian_vae_loss`) of the user's loss, and
+   a static lower bound of that loss on the whole training set taken as one batch
+   (:func:`vaeproofs.audit.loss_bound.static_loss_bound`, up to 10,000 rows);
 3. the memorisation probe (:mod:`vaeproofs.audit.probe`) on a deep copy.
 
 Conventions: natural log; variances (sigma^2) per pixel; objectives per point, summed
@@ -28,6 +30,7 @@ from torch import nn
 
 from vaeproofs.audit.floor import VarianceFloor, static_variance_floor, variance_floor
 from vaeproofs.audit.kinds import check_kind
+from vaeproofs.audit.loss_bound import LossBound, static_loss_bound
 from vaeproofs.audit.probe import ProbeResult, call_model, run_probe, trained_parameter_names
 from vaeproofs.audit.verdict import build_evidence, decide_audit, verdict_paragraph
 from vaeproofs.errors import InvalidArgumentError
@@ -36,6 +39,10 @@ if TYPE_CHECKING:
     from vaeproofs.claims.verdict import Evidence, Verdict
 
 __all__ = ["AuditInterrupted", "AuditReport", "audit_vae"]
+
+#: The static loss bound is computed on the whole training set, as one batch, up to this many
+#: rows (a bound on a sample would not cover the rest); above it the bound is skipped.
+MAX_LOSS_BOUND_ROWS = 10_000
 
 
 @dataclass
@@ -151,6 +158,20 @@ def _static(model: nn.Module, x: torch.Tensor, kind: str, forward: Any, frozen: 
     return vf
 
 
+def _loss_bound(model: nn.Module, x: torch.Tensor, kind: str, forward: Any, loss_fn: Any,
+                untrained: Sequence[str]) -> LossBound | None:
+    """The static lower bound of the user's loss on ``x`` (None if the loss has the wrong form)."""
+    from vaeproofs.audit.kinds import log_variance
+
+    def objective(m: nn.Module, xb: torch.Tensor) -> torch.Tensor:
+        mu_x, var_like, mu_z, logvar_z = call_model(m, xb, forward)
+        return loss_fn(xb, mu_x, log_variance(kind, var_like), mu_z, logvar_z)
+    try:
+        return static_loss_bound(objective, model, x, frozen=untrained)
+    except InvalidArgumentError:  # a loss of the wrong form: the probe reports it, naming loss_fn
+        return None
+
+
 def audit_vae(model: nn.Module, data: Any, *, variance: str,
               forward: Callable[[nn.Module, torch.Tensor], Sequence[torch.Tensor]] | None = None,
               loss_fn: Callable[..., torch.Tensor] | None = None,
@@ -219,7 +240,7 @@ def audit_vae(model: nn.Module, data: Any, *, variance: str,
         for t in as_written.trainable)]
     cap = None if floor.cap_per_dim is None else dim * floor.cap_per_dim
 
-    loss_check, loss_error = None, None
+    loss_check, loss_error, loss_bound = None, None, None
     if loss_fn is not None:
         from vaeproofs.testing import LossFunctionError, check_gaussian_vae_loss
 
@@ -233,6 +254,11 @@ def audit_vae(model: nn.Module, data: Any, *, variance: str,
         except (LossFunctionError, InvalidArgumentError) as exc:
             loss_error = str(exc)
         timings["loss_check_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        if x_all.shape[0] <= MAX_LOSS_BOUND_ROWS:  # the whole training set, one fixed batch
+            loss_bound = _loss_bound(model, x_all.to(device=device, dtype=dtype), kind, forward,
+                                     loss_fn, untrained)
+        timings["loss_bound_s"] = time.perf_counter() - t0
 
     probe = None
     if steps_n != 0:
@@ -245,11 +271,12 @@ def audit_vae(model: nn.Module, data: Any, *, variance: str,
 
     pixel_var = float(x_all.flatten(1).var(dim=0, unbiased=False).mean()) if x_all.shape[0] > 1 else 0.0
     evidence = build_evidence(floor=floor, as_written=as_written, probe=probe, loss_check=loss_check,
-                              loss_error=loss_error, dim=dim, untrained_on_path=on_path)
+                              loss_error=loss_error, dim=dim, untrained_on_path=on_path,
+                              loss_bound=loss_bound)
     decision, bounded = decide_audit(evidence)
     text = verdict_paragraph(verdict=decision, floor=floor, probe=probe, loss_check=loss_check,
                              loss_error=loss_error, dim=dim, pixel_variance=pixel_var,
-                             untrained_on_path=on_path)
+                             untrained_on_path=on_path, loss_bound=loss_bound)
     report = AuditReport(
         bounded=bounded, decision=decision, variance_floor=floor, as_written_floor=as_written,
         cap_per_point=cap, best_objective_per_point=None if probe is None else
