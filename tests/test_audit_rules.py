@@ -86,6 +86,11 @@ BINARY = {
     "bmm": (lambda x, y: x.reshape(1, 3, 4) @ y.reshape(1, 4, 3), (-3, 3), (-3, 3)),
     "pow tensor": (lambda x, y: torch.pow(x, 2.0 * torch.ones_like(y)), (-3, 3), (-3, 3)),
     "clamp tensor": (lambda x, y: torch.clamp(x, min=y), (-3, 3), (-1, 1)),
+    "add alpha": (lambda x, y: torch.add(x, y, alpha=-2.0), (-3, 3), (-3, 3)),
+    "rsub alpha": (lambda x, y: torch.rsub(x, y, alpha=2.0), (-3, 3), (-3, 3)),
+    "div floor": (lambda x, y: torch.div(x, y, rounding_mode="floor"), (-3, 3), (0.5, 3)),
+    "div trunc": (lambda x, y: torch.div(x, y, rounding_mode="trunc"), (-3, 3), (0.5, 3)),
+    "sub alpha of a form": (lambda x, y: torch.sub(x.exp(), x, alpha=3.0) + 0 * y, (-2, 2), (0, 1)),
     "kl form": (lambda x, y: 0.5 * (y**2 + x.exp() - 1 - x), (-6, 6), (-3, 3)),
     "nll form": (lambda x, y: 0.5 * y**2 / torch.exp(x) + 0.5 * x, (-6, 6), (-3, 3)),
 }

@@ -177,7 +177,8 @@ class Engine:
         except (TypeError, ValueError, IndexError, KeyError, AttributeError, ZeroDivisionError,
                 OverflowError, RuntimeError) as exc:
             raise NotDecidable(self.where(node, f"arguments its rule does not cover ({exc})")) from None
-        if isinstance(out, Interval) and packet.removeprefix("aten.") in forms.ELEMENTWISE_OPS:
+        if isinstance(out, Interval) and packet.removeprefix("aten.") in forms.ELEMENTWISE_OPS \
+                and not node.kwargs and len(node.args) <= 2:  # no alpha, no rounding mode
             out = self._tighten(node, packet.removeprefix("aten."), out)
         return out
 
