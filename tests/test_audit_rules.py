@@ -91,6 +91,8 @@ BINARY = {
     "div floor": (lambda x, y: torch.div(x, y, rounding_mode="floor"), (-3, 3), (0.5, 3)),
     "div trunc": (lambda x, y: torch.div(x, y, rounding_mode="trunc"), (-3, 3), (0.5, 3)),
     "sub alpha of a form": (lambda x, y: torch.sub(x.exp(), x, alpha=3.0) + 0 * y, (-2, 2), (0, 1)),
+    "attention": (lambda x, y: F.scaled_dot_product_attention(
+        x.reshape(1, 1, 3, 4), y.reshape(1, 1, 3, 4), y.reshape(1, 1, 3, 4)), (-3, 3), (-2, 1)),
     "kl form": (lambda x, y: 0.5 * (y**2 + x.exp() - 1 - x), (-6, 6), (-3, 3)),
     "nll form": (lambda x, y: 0.5 * y**2 / torch.exp(x) + 0.5 * x, (-6, 6), (-3, 3)),
 }
