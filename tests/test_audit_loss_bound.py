@@ -183,3 +183,13 @@ def test_audit_uses_the_loss_bound_when_the_head_has_no_floor() -> None:
     assert rep.decision == "holds" and rep.bounded is True
     assert any("Static loss bound" in e.summary and e.supports for e in rep.evidence)
     assert math.isclose(rep.evidence[1].data["lower"], 10 * D * 0.5 * -5.0, rel_tol=REL)
+
+
+def test_kl_written_as_minus_half_sum_is_bounded(batch: torch.Tensor) -> None:
+    # the PyTorch VAE example's KLD = -0.5 * sum(1 + logvar - mu^2 - exp(logvar)) >= 0: the
+    # upper end of the sum comes from the negated form
+    def objective(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        x_hat, _, mu, lv = model(x)
+        kld = -0.5 * torch.sum(1 + lv - mu.pow(2) - lv.exp())
+        return F.mse_loss(x_hat, x, reduction="sum") + kld
+    assert static_loss_bound(objective, VAE(), batch).lower == 0.0

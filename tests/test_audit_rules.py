@@ -93,6 +93,13 @@ BINARY = {
     "sub alpha of a form": (lambda x, y: torch.sub(x.exp(), x, alpha=3.0) + 0 * y, (-2, 2), (0, 1)),
     "attention": (lambda x, y: F.scaled_dot_product_attention(
         x.reshape(1, 1, 3, 4), y.reshape(1, 1, 3, 4), y.reshape(1, 1, 3, 4)), (-3, 3), (-2, 1)),
+    "mse_loss": (lambda x, y: F.mse_loss(x, y, reduction="sum"), (-3, 3), (-3, 3)),
+    "l1_loss": (lambda x, y: F.l1_loss(x, y), (-3, 3), (-3, 3)),
+    "huber_loss": (lambda x, y: F.huber_loss(x, y, reduction="none", delta=0.5), (-3, 3), (-3, 3)),
+    "smooth_l1_loss": (lambda x, y: F.smooth_l1_loss(x, y, reduction="sum", beta=2.0), (-3, 3), (-3, 3)),
+    "binary_cross_entropy": (lambda x, y: F.binary_cross_entropy(x, y), (0.01, 0.99), (0, 1)),
+    "bce_with_logits": (lambda x, y: F.binary_cross_entropy_with_logits(x, y, reduction="sum"),
+                        (-3, 3), (0, 1)),
     "kl form": (lambda x, y: 0.5 * (y**2 + x.exp() - 1 - x), (-6, 6), (-3, 3)),
     "nll form": (lambda x, y: 0.5 * y**2 / torch.exp(x) + 0.5 * x, (-6, 6), (-3, 3)),
 }

@@ -183,7 +183,7 @@ class Engine:
         return out
 
     def _tighten(self, node: fx.Node, label: str, out: Interval) -> Interval:
-        """Intersect ``out`` with the lower end of the node's one-variable form, if any."""
+        """Intersect ``out`` with the range of the node's one-variable form, if any."""
         fs = [self.form_of(a) if isinstance(a, fx.Node) else None for a in node.args]
         vals = [self.memo[a] if isinstance(a, fx.Node) else a for a in node.args]
         vals = [v.value if isinstance(v, Const) and isinstance(v.value, int | float) else
@@ -196,7 +196,9 @@ class Engine:
         if not isinstance(base, Interval):
             return out
         lower = forms.form_lower(form, base)
-        return Interval(min(max(out.lo, lower), out.hi), out.hi)
+        upper = -forms.form_lower(forms.negated(form), base)
+        lo, hi = max(out.lo, lower), min(out.hi, upper)
+        return Interval(lo, hi) if lo <= hi else out
 
     def form_of(self, node: fx.Node) -> forms.Form | None:
         """The node's form (its own identity form when none was computed)."""
