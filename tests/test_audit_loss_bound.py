@@ -153,3 +153,43 @@ def test_to_json() -> None:
     lb = LossBound(lower=-1.0, decided=True, reason="", unbounded_paths=(), trainable=("a",),
                    frozen=(), analysed="the whole objective", expression="")
     assert lb.to_json()["lower"] == -1.0 and lb.to_json()["trainable"] == ["a"]
+
+
+def test_audit_uses_the_loss_bound_when_the_head_has_no_floor() -> None:
+    # The head's logvar is free (floor 0), but the user's loss clamps it: bounded by the loss.
+    import numpy as np
+
+    from vaeproofs.audit import audit_vae
+
+    class Free(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.enc = nn.Linear(D, 2 * K)
+            self.dec = nn.Linear(K, D)
+            self.logvar = nn.Parameter(torch.zeros(()))
+
+        def forward(self, x: torch.Tensor):
+            mu, lv = self.enc(x).chunk(2, dim=-1)
+            mean = self.dec(mu)
+            return mean, self.logvar * torch.ones_like(mean), mu, lv
+
+    def clamped(x, mu_x, logvar_x, mu_z, logvar_z):
+        s = logvar_x.clamp(-5.0, 5.0)
+        return (0.5 * (x - mu_x) ** 2 / s.exp() + 0.5 * s).sum() + kl(mu_z, logvar_z)
+
+    data = np.random.default_rng(0).uniform(size=(10, D))
+    rep = audit_vae(Free(), data, variance="logvar", loss_fn=clamped, steps=0)
+    assert rep.variance_floor.floor == 0.0
+    assert rep.decision == "holds" and rep.bounded is True
+    assert any("Static loss bound" in e.summary and e.supports for e in rep.evidence)
+    assert math.isclose(rep.evidence[1].data["lower"], 10 * D * 0.5 * -5.0, rel_tol=REL)
+
+
+def test_kl_written_as_minus_half_sum_is_bounded(batch: torch.Tensor) -> None:
+    # the PyTorch VAE example's KLD = -0.5 * sum(1 + logvar - mu^2 - exp(logvar)) >= 0: the
+    # upper end of the sum comes from the negated form
+    def objective(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        x_hat, _, mu, lv = model(x)
+        kld = -0.5 * torch.sum(1 + lv - mu.pow(2) - lv.exp())
+        return F.mse_loss(x_hat, x, reduction="sum") + kld
+    assert static_loss_bound(objective, VAE(), batch).lower == 0.0

@@ -228,3 +228,23 @@ def test_sub_module_fallback_says_what_was_analysed() -> None:
     assert vf.analysed == "model.decoder (its inputs free)"
     assert math.isclose(vf.floor, 1e-3**2, rel_tol=REL)
     assert "control flow" in vf.explanation  # why the whole model was not analysed
+
+
+def test_frozen_embedding_rows_bound_the_variance() -> None:
+    emb = nn.Embedding(5, D)
+    with torch.no_grad():
+        emb.weight.copy_(torch.linspace(-2.0, 2.0, 5 * D, dtype=torch.float64).reshape(5, D))
+    emb.requires_grad_(False)
+
+    class Tokens(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.emb = emb
+
+        def forward(self, idx: torch.Tensor):
+            h = self.emb(idx)
+            return h, F.softplus(h)
+
+    vf = static_variance_floor(Tokens(), torch.tensor([[0, 3]]), variance="var")
+    expected = math.log1p(math.exp(float(emb.weight.min())))  # every row may be picked
+    assert math.isclose(vf.floor, expected, rel_tol=REL) and vf.floor <= expected

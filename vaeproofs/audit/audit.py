@@ -5,7 +5,9 @@ It combines (see :mod:`vaeproofs.audit.verdict` for the rule):
 1. the static floor of the decoder's variance output (:func:`static_variance_floor` on the
    whole model, or on ``model.decoder`` when the whole model cannot be traced), with the
    parameters the user's optimiser leaves out held constant;
-2. the loss check (:func:`vaeproofs.testing.check_gaussian_vae_loss`) of the user's loss;
+2. the loss check (:func:`vaeproofs.testing.check_gaussian_vae_loss`) of the user's loss, and
+   a static lower bound of that loss on the whole training set taken as one batch
+   (:func:`vaeproofs.audit.loss_bound.static_loss_bound`, up to 10,000 rows);
 3. the memorisation probe (:mod:`vaeproofs.audit.probe`) on a deep copy.
 
 Conventions: natural log; variances (sigma^2) per pixel; objectives per point, summed
@@ -31,10 +33,12 @@ from vaeproofs.audit.advice import Advice, vae_advice
 from vaeproofs.audit.batches import collect, first_array
 from vaeproofs.audit.floor import VarianceFloor, static_variance_floor
 from vaeproofs.audit.kinds import check_kind
+from vaeproofs.audit.loss_bound import LossBound, static_loss_bound
 from vaeproofs.audit.model_outputs import ModelOutputs, check_kind_against_values, variance_selector
 from vaeproofs.audit.probe import (
     DEFAULT_TIME_BUDGET_S,
     ProbeResult,
+    call_model,
     read_model,
     require_posterior,
     run_probe,
@@ -47,6 +51,10 @@ if TYPE_CHECKING:
     from vaeproofs.claims.verdict import Evidence, Verdict
 
 __all__ = ["AuditInterrupted", "AuditReport", "audit_vae"]
+
+#: The static loss bound is computed on the whole training set, as one batch, up to this many
+#: rows (a bound on a sample would not cover the rest); above it the bound is skipped.
+MAX_LOSS_BOUND_ROWS = 10_000
 
 
 @dataclass
@@ -64,9 +72,10 @@ class AuditReport:
         loss_check: the loss checker's report, or None.
         verdict: one readable paragraph.
         evidence: the evidence, in the claims' Evidence form.
-        loss_lower_bound: (audit_objective) the proven lower bound of the loss on the batch
-            analysed; -inf when none exists; None when undecided or for audit_vae.
-        loss_bound: (audit_objective) the static analysis of the loss (a ``LossBound``).
+        loss_lower_bound: the proven lower bound of the loss on the batch analysed (audit_objective's
+            objective; audit_vae's ``loss_fn`` on the training set); -inf when none exists; None
+            when undecided or without a loss.
+        loss_bound: the static analysis of that loss (a ``LossBound``), or None.
         objective_probe: (audit_objective) the probe on the objective.
         advice: concrete advice that follows from the numbers (:mod:`vaeproofs.audit.advice`).
         audited: ``"vae"`` (audit_vae) or ``"objective"`` (audit_objective).
@@ -117,19 +126,13 @@ class AuditReport:
             "data": self.data, "untrained_parameters": self.untrained_parameters,
             "timings": self.timings, "audited": self.audited,
             "loss_lower_bound": self.loss_lower_bound,
-            "loss_bound": None if self.loss_bound is None else _loss_bound_json(self.loss_bound),
+            "loss_bound": None if self.loss_bound is None else self.loss_bound.to_json(),
             "objective_probe": None if self.objective_probe is None else self.objective_probe.to_json(),
             "advice": [a.to_json() for a in self.advice],
             "notes": ({"cap_per_point": "+inf (written as null): the variance floor is 0, so the "
                                         "objective has no cap"}
                       if self.cap_per_point == math.inf else {}),
         }
-
-
-def _loss_bound_json(bound: Any) -> dict[str, Any]:
-    return {"lower": bound.lower, "decided": bound.decided, "reason": bound.reason,
-            "unbounded_paths": list(bound.unbounded_paths), "trainable": list(bound.trainable),
-            "frozen": list(bound.frozen), "analysed": bound.analysed, "expression": bound.expression}
 
 
 class AuditInterrupted(KeyboardInterrupt):
@@ -171,6 +174,20 @@ def _static(model: nn.Module, x: torch.Tensor, outs: ModelOutputs, forward: Any,
     """The floor of the tensor at ``outs.path`` in the model's output (whatever its form)."""
     return static_variance_floor(model, x[:2], variance=outs.kind, frozen=frozen, forward=forward,
                                  select=variance_selector(outs.path))
+
+
+def _loss_bound(model: nn.Module, x: torch.Tensor, kind: str, forward: Any, loss_fn: Any,
+                untrained: Sequence[str]) -> LossBound | None:
+    """The static lower bound of the user's loss on ``x`` (None if the loss has the wrong form)."""
+    from vaeproofs.audit.kinds import log_variance
+
+    def objective(m: nn.Module, xb: torch.Tensor) -> torch.Tensor:
+        mu_x, var_like, mu_z, logvar_z = call_model(m, xb, forward, kind)
+        return loss_fn(xb, mu_x, log_variance(kind, var_like), mu_z, logvar_z)
+    try:
+        return static_loss_bound(objective, model, x, frozen=untrained)
+    except InvalidArgumentError:  # a loss of the wrong form: the probe reports it, naming loss_fn
+        return None
 
 
 def audit_vae(model: nn.Module, data: Any, *, variance: str | None = None,
@@ -251,7 +268,7 @@ def audit_vae(model: nn.Module, data: Any, *, variance: str | None = None,
         for t in as_written.trainable)]
     cap = None if floor.cap_per_dim is None else dim * floor.cap_per_dim
 
-    loss_check, loss_error = None, None
+    loss_check, loss_error, loss_bound = None, None, None
     if loss_fn is not None:
         from vaeproofs.testing import LossFunctionError, check_gaussian_vae_loss
 
@@ -265,6 +282,11 @@ def audit_vae(model: nn.Module, data: Any, *, variance: str | None = None,
         except (LossFunctionError, InvalidArgumentError) as exc:
             loss_error = str(exc)
         timings["loss_check_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        if x_all.shape[0] <= MAX_LOSS_BOUND_ROWS:  # the whole training set, one fixed batch
+            loss_bound = _loss_bound(model, x_all.to(device=device, dtype=dtype), kind, forward,
+                                     loss_fn, untrained)
+        timings["loss_bound_s"] = time.perf_counter() - t0
 
     calls = []
     if loss_fn is not None:
@@ -287,11 +309,12 @@ def audit_vae(model: nn.Module, data: Any, *, variance: str | None = None,
 
     pixel_var = float(x_all.flatten(1).var(dim=0, unbiased=False).mean()) if x_all.shape[0] > 1 else 0.0
     evidence = build_evidence(floor=floor, as_written=as_written, probe=probe, loss_check=loss_check,
-                              loss_error=loss_error, dim=dim, untrained_on_path=on_path)
+                              loss_error=loss_error, dim=dim, untrained_on_path=on_path,
+                              loss_bound=loss_bound)
     decision, bounded = decide_audit(evidence)
     text = verdict_paragraph(verdict=decision, floor=floor, probe=probe, loss_check=loss_check,
                              loss_error=loss_error, dim=dim, pixel_variance=pixel_var,
-                             untrained_on_path=on_path)
+                             untrained_on_path=on_path, loss_bound=loss_bound)
     report = AuditReport(
         bounded=bounded, decision=decision, variance_floor=floor, as_written_floor=as_written,
         cap_per_point=cap, best_objective_per_point=None if probe is None else
@@ -302,6 +325,8 @@ def audit_vae(model: nn.Module, data: Any, *, variance: str | None = None,
               "latent_dim": latent_dim, "pixel_variance_mean": pixel_var,
               "relative_floor": None if floor.floor is None or pixel_var <= 0 else
               floor.floor / pixel_var},
+        loss_bound=loss_bound, loss_lower_bound=None if loss_bound is None or not loss_bound.decided else
+        -math.inf if loss_bound.lower is None else loss_bound.lower,
         advice=vae_advice(decision=decision, floor=floor, probe=probe, loss_check=loss_check, dim=dim,
                           pixel_variance=pixel_var, cap_per_point=cap, calls=calls))
     if probe is not None and probe.stopped == "interrupted":

@@ -18,8 +18,8 @@ gives [-2, 2] on [-1, 1]), which can only widen an interval.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, cast
 
 import torch
 from torch import fx
@@ -177,12 +177,13 @@ class Engine:
         except (TypeError, ValueError, IndexError, KeyError, AttributeError, ZeroDivisionError,
                 OverflowError, RuntimeError) as exc:
             raise NotDecidable(self.where(node, f"arguments its rule does not cover ({exc})")) from None
-        if isinstance(out, Interval) and packet.removeprefix("aten.") in forms.ELEMENTWISE_OPS:
+        if isinstance(out, Interval) and packet.removeprefix("aten.") in forms.ELEMENTWISE_OPS \
+                and not node.kwargs and len(node.args) <= 2:  # no alpha, no rounding mode
             out = self._tighten(node, packet.removeprefix("aten."), out)
         return out
 
     def _tighten(self, node: fx.Node, label: str, out: Interval) -> Interval:
-        """Intersect ``out`` with the lower end of the node's one-variable form, if any."""
+        """Intersect ``out`` with the range of the node's one-variable form, if any."""
         fs = [self.form_of(a) if isinstance(a, fx.Node) else None for a in node.args]
         vals = [self.memo[a] if isinstance(a, fx.Node) else a for a in node.args]
         vals = [v.value if isinstance(v, Const) and isinstance(v.value, int | float) else
@@ -195,7 +196,9 @@ class Engine:
         if not isinstance(base, Interval):
             return out
         lower = forms.form_lower(form, base)
-        return Interval(min(max(out.lo, lower), out.hi), out.hi)
+        upper = -forms.form_lower(forms.negated(form), base)
+        lo, hi = max(out.lo, lower), min(out.hi, upper)
+        return Interval(lo, hi) if lo <= hi else out
 
     def form_of(self, node: fx.Node) -> forms.Form | None:
         """The node's form (its own identity form when none was computed)."""
@@ -213,7 +216,8 @@ class Engine:
             return a
         try:
             with torch.no_grad():
-                return Const(node.target(*unwrap(args), **unwrap(kwargs)))
+                fn = cast(Callable[..., Any], node.target)
+                return Const(fn(*unwrap(args), **unwrap(kwargs)))
         except Exception as exc:
             raise NotDecidable(self.where(node, f"evaluating a constant failed ({exc})")) from None
 
@@ -356,7 +360,8 @@ def _infinite_args(engine: Engine, node: fx.Node, side: str) -> Iterator[tuple[f
     """The arguments (and their end) through which ``node``'s ``side`` end becomes infinite."""
     label = op_label(node)
     flip = {"lo": "hi", "hi": "lo"}
-    args = [a for a in _nodes_in(node.args)]
+    args = list(_nodes_in(node.args))
+    sides: list[tuple[Any, str]]
     if label in ("add",) or label in PASS_THROUGH or label in ("sum", "exp", "log", "softplus",
                                                                 "sqrt", "log1p", "expm1", "clamp",
                                                                 "clamp_min", "clamp_max", "tanh",

@@ -13,7 +13,8 @@ set of values, so the bound stays valid.  Its lower end over s in the base's int
 (:func:`form_lower`) is a closed form: for a = a_lo > 0 the function is convex, with
 minimum -c/b + (c/b) log(-c/(a b)) where the derivative a b e^(b s) + c vanishes;
 otherwise the minimum is at an end of the interval (a limit at an infinite end).  The
-engine intersects it with the interval rule's result, so a form can only tighten a bound.
+upper end is minus the lower end of the negated form.  The engine intersects both with
+the interval rule's result, so a form can only tighten a bound.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from torch import fx
 
 from vaeproofs.audit.intervals import Interval, _round
 
-__all__ = ["ELEMENTWISE_OPS", "Form", "combine", "form_lower", "identity"]
+__all__ = ["ELEMENTWISE_OPS", "Form", "combine", "form_lower", "identity", "negated"]
 
 #: The operations a form passes through (elementwise, so element i stays a function of s_i).
 ELEMENTWISE_OPS = frozenset({"add", "sub", "mul", "div", "neg", "exp", "pow", "square"})
@@ -83,6 +84,11 @@ def _add(f: Form, g: Form) -> Form | None:
     else:
         return None
     return Form(f.base, exp_part[0], exp_part[1], f.c + g.c, f.d + g.d + extra)
+
+
+def negated(f: Form) -> Form:
+    """The form of minus the value (its lower end is minus the value's upper end)."""
+    return _scale(f, -1.0)
 
 
 def _plus_interval(f: Form, k: Interval) -> Form:

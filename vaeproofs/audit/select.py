@@ -58,7 +58,9 @@ def _leaf_picker(out: Any, target: torch.Tensor) -> Callable[[Any], torch.Tensor
     leaves, _ = tree_flatten(out)
     for i, leaf in enumerate(leaves):
         if leaf is target:
-            return lambda o, i=i: tree_flatten(o)[0][i]
+            def pick(o: Any, i: int = i) -> torch.Tensor:
+                return tree_flatten(o)[0][i]
+            return pick
     return None
 
 

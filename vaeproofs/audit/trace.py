@@ -96,7 +96,7 @@ def _tracing_context() -> Iterator[None]:
     td.Distribution.set_default_validate_args(False)
     tracer_base = fx.proxy.TracerBase
     previous = tracer_base.__dict__.get("_filter_traceback_frames")
-    tracer_base._filter_traceback_frames = _keep_user_frames  # type: ignore[method-assign]
+    tracer_base._filter_traceback_frames = _keep_user_frames  # type: ignore[method-assign,assignment]
     try:
         with torch.random.fork_rng(devices=[]), torch.no_grad():
             yield
@@ -104,6 +104,8 @@ def _tracing_context() -> Iterator[None]:
         td.Distribution.set_default_validate_args(validate)
         if previous is not None:
             tracer_base._filter_traceback_frames = previous  # type: ignore[method-assign]
+        else:
+            del tracer_base._filter_traceback_frames
 
 
 def describe_failure(exc: BaseException) -> str:

@@ -178,7 +178,7 @@ def _bounded_text(floor: VarianceFloor, fixed: float | None, loss_bound: LossBou
         return [f"Bounded: your loss ignores the variance output, so it trains a decoder of fixed "
                 f"variance {fixed:.3g}, whatever the head does."]
     parts: list[str] = []
-    if floor.bounded:
+    if floor.bounded and floor.floor is not None and floor.cap_per_dim is not None:
         rel = floor.floor / pixel_variance if pixel_variance > 0 else math.inf
         parts.append(f"Bounded: the decoder variance is at least {floor.floor:.3g} "
                      f"({rel:.3g} times your data's mean per-pixel variance {pixel_variance:.3g}), "

@@ -11,7 +11,8 @@ An operation without a rule makes the analysis undecided at that node; nothing i
 
 The families: :mod:`.elementwise` (exp, log, softplus, + - * /, pow, clamp, where,
 ...), :mod:`.structure` (views, indexing, cat/stack/split, reductions, creation,
-random draws), :mod:`.layers` (matrix products, convolution, normalisation, softmax).
+random draws), :mod:`.layers` (matrix products, convolution, normalisation, softmax,
+attention), :mod:`.losses` (mse, l1, Huber, binary cross-entropy).
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from __future__ import annotations
 from vaeproofs.audit.rules.base import Call, Rule, rule_name
 from vaeproofs.audit.rules.elementwise import ELEMENTWISE
 from vaeproofs.audit.rules.layers import LAYERS
+from vaeproofs.audit.rules.losses import LOSSES
 from vaeproofs.audit.rules.structure import STRUCTURE
 
 __all__ = ["TABLE", "Call", "Rule", "lookup", "rule_name"]
 
 #: Operation name -> rule (see the module docstring).
-TABLE: dict[str, Rule] = {**ELEMENTWISE, **STRUCTURE, **LAYERS}
+TABLE: dict[str, Rule] = {**ELEMENTWISE, **STRUCTURE, **LAYERS, **LOSSES}
 
 
 def lookup(target: object) -> Rule | None:

@@ -81,16 +81,23 @@ def _clamp_max(call: Call) -> Interval:
     return call.iv(0, "self").clamp(None, _bound(call.arg(1, "max"), "clamp max"))
 
 
-def _binary(op: Callable[[Interval, Interval], Interval], *, swap: bool = False) -> Rule:
+def _binary(op: Callable[[Interval, Interval], Interval]) -> Rule:
     def rule(call: Call) -> Interval:
         a = call.iv(0, "self")
         b = call.iv(1, "other")
         alpha = call.arg(2, "alpha")
         if alpha is not None:
             b = b * as_interval(alpha, "alpha")
-        return op(b, a) if swap else op(a, b)
+        return op(a, b)
     rule.__name__ = f"rule_{op.__name__}"
     return rule
+
+
+def _rsub(call: Call) -> Interval:
+    """rsub(self, other, alpha) = other - alpha * self."""
+    alpha = call.arg(2, "alpha")
+    scaled = call.iv(0, "self") * (as_interval(alpha, "alpha") if alpha is not None else Interval.point(1.0))
+    return call.iv(1, "other") - scaled
 
 
 def _div_mode(call: Call) -> Interval:
@@ -98,9 +105,9 @@ def _div_mode(call: Call) -> Interval:
     q = call.iv(0, "self") / call.iv(1, "other")
     if mode is None:
         return q
-    if mode in ("floor", "trunc"):  # floor/trunc move a value by less than 1 toward -inf / 0
-        return Interval(q.lo - 1.0 if math.isfinite(q.lo) else q.lo,
-                        q.hi + 1.0 if math.isfinite(q.hi) else q.hi)
+    if mode in ("floor", "trunc"):  # both nondecreasing, with integer values in [floor, ceil]
+        return Interval(math.floor(q.lo) if math.isfinite(q.lo) else q.lo,
+                        math.ceil(q.hi) if math.isfinite(q.hi) else q.hi)
     raise NotDecidable(f"division with rounding_mode={mode!r}")
 
 
@@ -234,7 +241,7 @@ ELEMENTWISE: dict[str, Rule] = {
     "aten.maximum": _binary(Interval.maximum), "aten.minimum": _binary(Interval.minimum),
     "aten.fmax": _binary(Interval.maximum), "aten.fmin": _binary(Interval.minimum),
     "aten.add": _binary(Interval.__add__), "aten.sub": _binary(Interval.__sub__),
-    "aten.rsub": _binary(Interval.__sub__, swap=True),
+    "aten.rsub": _rsub,
     "aten.mul": _binary(Interval.__mul__),
     "aten.div": _binary(Interval.__truediv__), "aten.div.Tensor_mode": _div_mode,
     "aten.div.Scalar_mode": _div_mode,

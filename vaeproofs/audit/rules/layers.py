@@ -12,7 +12,8 @@
   affine ``weight * z + bias``.  Batch norm in evaluation mode is the affine map of its
   running statistics, bounded per channel.
 - softmax over n elements each in [lo, hi] lies in [1/(1 + (n-1) e^(hi-lo)),
-  1/(1 + (n-1) e^(lo-hi))]; log-softmax is its log.
+  1/(1 + (n-1) e^(lo-hi))]; log-softmax is its log; attention (no dropout) averages rows of
+  its values with softmax weights, so it stays in their interval; an embedding picks rows.
 """
 
 from __future__ import annotations
@@ -225,6 +226,14 @@ def _softmax_range(call: Call) -> Interval:
     return Interval(max(0.0, low), min(1.0, high))
 
 
+def _attention(call: Call) -> tuple[Interval, Interval]:
+    """softmax(q k^T) v: each output a convex combination of rows of v (no dropout)."""
+    p = call.arg(3, "dropout_p", 0.0) if "flash" in str(call.node.target) else call.arg(4, "dropout_p", 0.0)
+    if p:
+        raise NotDecidable("attention with dropout")
+    return call.iv(2, "value"), REALS
+
+
 #: Operation name -> rule, for the layers (see the module docstring).
 LAYERS: dict[str, Rule] = {
     "aten.mm": _mm, "aten.bmm": _mm, "aten.matmul": _mm, "aten.addmm": _addmm,
@@ -233,6 +242,9 @@ LAYERS: dict[str, Rule] = {
     "aten.native_batch_norm": _batch_norm, "aten._native_batch_norm_legit": _batch_norm,
     "aten._native_batch_norm_legit_functional": _batch_norm,
     "aten._native_batch_norm_legit_no_training": _batch_norm_no_training,
+    "aten._scaled_dot_product_flash_attention_for_cpu": _attention,
+    "aten.scaled_dot_product_attention": lambda call: _attention(call)[0],
+    "aten.embedding": lambda call: call.iv(0, "weight"),
     "aten._softmax": _softmax_range, "aten.softmax": _softmax_range,
     "aten._log_softmax": lambda call: _softmax_range(call).log(),
     "aten.log_softmax": lambda call: _softmax_range(call).log(),
