@@ -204,3 +204,12 @@ def test_cli_objective_and_require_bounded(tmp_path: Path, diabetes_file: Path,
     assert "--require-bounded" in capsys.readouterr().err
     assert main([*base[:1], f"{REGRESSOR}:make_floored", *base[1:], "--steps", "20",
                  "--require-bounded"]) == EXIT_OK
+
+
+def test_a_plain_tuple_without_variance_asks_for_it(data_file: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["audit", f"{EXAMPLE}:make", "--data", str(data_file), "--steps", "0"])
+    assert rc == EXIT_USAGE
+    err = _one_line(capsys)
+    assert "--variance: model(x) returned tuple of 4: (Tensor(16, 64), Tensor(16, 64)" in err
+    assert "pass --variance (" in err
