@@ -187,3 +187,14 @@ def test_a_tensor_no_copy_reaches_is_trained_in_place_and_restored(diabetes) -> 
     rep = audit_objective(model, diabetes, objective, optimizer=opt, steps=30, progress=False)
     assert rep.objective_probe.steps == 30 and "in place: tensor ()" in rep.objective_probe.trained_parameters
     assert holder.shift.item() == 0.0 and holder.shift.grad is None
+
+
+def test_a_dict_batch_is_probed_but_not_traced(diabetes) -> None:
+    x, y = diabetes
+
+    def objective(model, batch):
+        return reg.nll(model, (batch["x"], batch["y"]))
+
+    rep = audit_objective(reg.make_floored(), {"x": x, "y": y}, objective, variance="var", steps=5)
+    assert rep.decision == "undecided" and rep.loss_lower_bound is None
+    assert "pass X as a tuple" in rep.verdict and rep.objective_probe.steps == 5

@@ -25,9 +25,14 @@ __all__ = ["output_floor", "static_bound"]
 
 
 def static_bound(objective: Any, model: nn.Module, batch: Any, frozen: Sequence[str]) -> LossBound:
-    """The objective's static lower bound on ``batch`` with ``frozen`` held constant."""
-    from vaeproofs.audit.loss_bound import static_loss_bound
+    """The objective's static lower bound on ``batch`` with ``frozen`` held constant (a dict
+    batch is not traced: undecided, saying to pass a tuple)."""
+    from vaeproofs.audit.loss_bound import WHOLE, LossBound, static_loss_bound
 
+    if isinstance(batch, dict):
+        return LossBound(lower=None, decided=False, reason="the static analysis takes a tensor or a tuple "
+                         "of tensors as the batch, not a dict: pass X as a tuple", unbounded_paths=(),
+                         trainable=(), frozen=tuple(sorted(frozen)), analysed=WHOLE, expression="")
     return static_loss_bound(objective, model, batch, frozen=tuple(frozen))
 
 
