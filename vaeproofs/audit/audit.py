@@ -34,6 +34,7 @@ from vaeproofs.audit.batches import collect, first_array
 from vaeproofs.audit.floor import VarianceFloor, static_variance_floor
 from vaeproofs.audit.kinds import check_kind
 from vaeproofs.audit.loss_bound import LossBound, static_loss_bound
+from vaeproofs.audit.loss_calls import LossCall, record_loss_calls
 from vaeproofs.audit.model_outputs import ModelOutputs, check_kind_against_values, variance_selector
 from vaeproofs.audit.probe import (
     DEFAULT_TIME_BUDGET_S,
@@ -245,10 +246,9 @@ def audit_vae(model: nn.Module, data: Any, *, variance: str | None = None,
 
     with torch.random.fork_rng(devices=[]), torch.no_grad():  # checks form and shapes on a copy
         outs = read_model(copy.deepcopy(model), x_model, forward, variance)
-    require_posterior(outs, forward)
+    _, _, mu_z, _ = require_posterior(outs, forward)
     kind = outs.kind
     check_kind_against_values(kind, outs.var_like, source=f"the variance output ({outs.source})")
-    mu_z = outs.mu_z
     latent_dim = int(mu_z[0].numel())
     dim = int(x[0].numel())
     if optimizer is not None:
@@ -288,10 +288,9 @@ def audit_vae(model: nn.Module, data: Any, *, variance: str | None = None,
                                      loss_fn, untrained)
         timings["loss_bound_s"] = time.perf_counter() - t0
 
-    calls = []
+    calls: list[LossCall] = []
     if loss_fn is not None:
         from vaeproofs.audit.kinds import log_variance
-        from vaeproofs.audit.loss_calls import record_loss_calls
 
         with torch.random.fork_rng(devices=[]), contextlib.suppress(Exception):  # the probe names errors
             _, calls = record_loss_calls(loss_fn, x_model, outs.mean, log_variance(kind, outs.var_like),

@@ -66,8 +66,8 @@ class LossCallRecorder(TorchFunctionMode):
                                        bool(bound["full"]), tuple(bound["input"].shape),
                                        bound["var"]))
         elif func is F.mse_loss:
-            names = ("input", "target", "size_average", "reduce", "reduction")
-            bound = {"reduction": "mean", **dict(zip(names, args, strict=False)), **kwargs}
+            mse_names = ("input", "target", "size_average", "reduce", "reduction")
+            bound = {"reduction": "mean", **dict(zip(mse_names, args, strict=False)), **kwargs}
             self.calls.append(LossCall("mse_loss", str(bound["reduction"]), None, None,
                                        tuple(bound["input"].shape)))
         return func(*args, **kwargs)

@@ -136,8 +136,8 @@ def _params(copied: CopiedObjective, model: nn.Module, optimizer: torch.optim.Op
         elif isinstance(src, torch.Tensor):
             originals.append((label, src))
     if optimizer is None:
-        chosen = [(n, p) for n, p in originals if p.requires_grad]
-        return [(n, copied.copy_of(p)) for n, p in chosen], [], []
+        twins = [(n, copied.copy_of(p)) for n, p in originals if p.requires_grad]
+        return [(n, t) for n, t in twins if t is not None], [], []
     in_opt = [p for g in optimizer.param_groups for p in g["params"]]
     ids = {id(p) for p in in_opt}
     if not ids & {id(p) for _, p in originals}:
