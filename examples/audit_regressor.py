@@ -95,7 +95,8 @@ def main(steps: int | None = None) -> dict[str, object]:
         # the probe can read it (GaussianNLLLoss's var argument says it by itself).
         rep = audit_objective(model, data, objective, steps=steps, progress=False, variance="var")
         reports[name] = rep
-        print(f"== {name}: {rep.decision} (loss lower bound {rep.loss_lower_bound})")
+        print(f"== {name}: {rep.decision} (loss lower bound {rep.loss_lower_bound}; variance floor "
+              f"{rep.variance_floor.floor}, cap per point {rep.cap_per_point})")
         print(rep.verdict)
         for item in rep.advice:
             print(f"  - {item.text}")
