@@ -193,3 +193,32 @@ def test_kl_written_as_minus_half_sum_is_bounded(batch: torch.Tensor) -> None:
         kld = -0.5 * torch.sum(1 + lv - mu.pow(2) - lv.exp())
         return F.mse_loss(x_hat, x, reduction="sum") + kld
     assert static_loss_bound(objective, VAE(), batch).lower == 0.0
+
+
+def _normal_nll(scale_of):
+    import torch.distributions as td
+
+    def objective(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        x_hat, raw, mu, lv = model(x)
+        dist = td.Independent(td.Normal(x_hat, scale_of(raw)), 1)
+        return -dist.log_prob(x).sum() + kl(mu, lv)
+    return objective
+
+
+def test_distribution_log_prob_losses(batch: torch.Tensor) -> None:
+    floored = static_loss_bound(_normal_nll(lambda r: F.softplus(r) + 1e-3), VAE(), batch)
+    expected = N * D * (math.log(1e-3) + 0.5 * LOG_2PI)  # -log N >= log scale + 1/2 log 2 pi
+    assert math.isclose(floored.lower, expected, rel_tol=REL) and floored.lower <= expected
+    free = static_loss_bound(_normal_nll(lambda r: torch.exp(0.5 * r)), VAE(), batch)
+    assert free.lower == -math.inf and free.unbounded_paths
+
+
+def test_low_rank_normal_log_prob_is_undecided_at_the_cholesky(batch: torch.Tensor) -> None:
+    import torch.distributions as td
+
+    def objective(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        x_hat, raw, _, _ = model(x)
+        factor = torch.zeros(*x_hat.shape, 1)
+        return -td.LowRankMultivariateNormal(x_hat, factor, F.softplus(raw) + 1e-3).log_prob(x).sum()
+    lb = static_loss_bound(objective, VAE(), batch)
+    assert not lb.decided and "aten.linalg_cholesky_ex" in lb.reason
