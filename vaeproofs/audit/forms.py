@@ -125,6 +125,10 @@ def combine(op: str, args: list[Any], forms: list[Form | None], values: list[Any
         if f0 is not None and isinstance(v1, Interval | int | float):
             k = Interval.point(float(v1)) if not isinstance(v1, Interval) else v1
             return _plus_interval(f0, k.scale(sign))
+        v0 = values[0] if values else None
+        if f1 is not None and isinstance(v0, Interval | int | float):  # constant first
+            k = Interval.point(float(v0)) if not isinstance(v0, Interval) else v0
+            return _plus_interval(_scale(f1, sign), k)
         return None
     if op == "mul":
         k0, k1 = _number(values[0]), _number(v1)
