@@ -222,3 +222,20 @@ def test_low_rank_normal_log_prob_is_undecided_at_the_cholesky(batch: torch.Tens
         return -td.LowRankMultivariateNormal(x_hat, factor, F.softplus(raw) + 1e-3).log_prob(x).sum()
     lb = static_loss_bound(objective, VAE(), batch)
     assert not lb.decided and "aten.linalg_cholesky_ex" in lb.reason
+
+
+@pytest.mark.parametrize("scale_of", [lambda lv: torch.exp(0.5 * lv), lambda lv: F.softplus(lv) + 1e-3],
+                         ids=["exp", "softplus"])
+def test_kl_divergence_of_normals_is_bounded(scale_of, batch: torch.Tensor) -> None:
+    # KL(N(mu, s) || N(0, 1)) = -log s + (s^2 + mu^2) / 2 - 1/2 >= 0: log s and s^2 pair in the
+    # base u = log s (s > 0), or in lv when s = exp(lv / 2)
+    import torch.distributions as td
+
+    def objective(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        x_hat, _, mu, lv = model(x)
+        q = td.Normal(mu, scale_of(lv))
+        prior = td.Normal(torch.zeros_like(mu), torch.ones_like(mu))
+        return td.kl_divergence(q, prior).sum() + (x - x_hat).abs().sum()
+    lb = static_loss_bound(objective, VAE(), batch)
+    # exact minimum 0; outward rounding costs a few ulp of the O(1) terms per element: 16 ulp each
+    assert lb.decided and 0.0 >= lb.lower >= -N * K * 16 * 2.0**-52, lb.lower
