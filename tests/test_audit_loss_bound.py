@@ -193,3 +193,49 @@ def test_kl_written_as_minus_half_sum_is_bounded(batch: torch.Tensor) -> None:
         kld = -0.5 * torch.sum(1 + lv - mu.pow(2) - lv.exp())
         return F.mse_loss(x_hat, x, reduction="sum") + kld
     assert static_loss_bound(objective, VAE(), batch).lower == 0.0
+
+
+def _normal_nll(scale_of):
+    import torch.distributions as td
+
+    def objective(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        x_hat, raw, mu, lv = model(x)
+        dist = td.Independent(td.Normal(x_hat, scale_of(raw)), 1)
+        return -dist.log_prob(x).sum() + kl(mu, lv)
+    return objective
+
+
+def test_distribution_log_prob_losses(batch: torch.Tensor) -> None:
+    floored = static_loss_bound(_normal_nll(lambda r: F.softplus(r) + 1e-3), VAE(), batch)
+    expected = N * D * (math.log(1e-3) + 0.5 * LOG_2PI)  # -log N >= log scale + 1/2 log 2 pi
+    assert math.isclose(floored.lower, expected, rel_tol=REL) and floored.lower <= expected
+    free = static_loss_bound(_normal_nll(lambda r: torch.exp(0.5 * r)), VAE(), batch)
+    assert free.lower == -math.inf and free.unbounded_paths
+
+
+def test_low_rank_normal_log_prob_is_undecided_at_the_cholesky(batch: torch.Tensor) -> None:
+    import torch.distributions as td
+
+    def objective(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        x_hat, raw, _, _ = model(x)
+        factor = torch.zeros(*x_hat.shape, 1)
+        return -td.LowRankMultivariateNormal(x_hat, factor, F.softplus(raw) + 1e-3).log_prob(x).sum()
+    lb = static_loss_bound(objective, VAE(), batch)
+    assert not lb.decided and "aten.linalg_cholesky_ex" in lb.reason
+
+
+@pytest.mark.parametrize("scale_of", [lambda lv: torch.exp(0.5 * lv), lambda lv: F.softplus(lv) + 1e-3],
+                         ids=["exp", "softplus"])
+def test_kl_divergence_of_normals_is_bounded(scale_of, batch: torch.Tensor) -> None:
+    # KL(N(mu, s) || N(0, 1)) = -log s + (s^2 + mu^2) / 2 - 1/2 >= 0: log s and s^2 pair in the
+    # base u = log s (s > 0), or in lv when s = exp(lv / 2)
+    import torch.distributions as td
+
+    def objective(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        x_hat, _, mu, lv = model(x)
+        q = td.Normal(mu, scale_of(lv))
+        prior = td.Normal(torch.zeros_like(mu), torch.ones_like(mu))
+        return td.kl_divergence(q, prior).sum() + (x - x_hat).abs().sum()
+    lb = static_loss_bound(objective, VAE(), batch)
+    # exact minimum 0; outward rounding costs a few ulp of the O(1) terms per element: 16 ulp each
+    assert lb.decided and 0.0 >= lb.lower >= -N * K * 16 * 2.0**-52, lb.lower

@@ -248,3 +248,18 @@ def test_frozen_embedding_rows_bound_the_variance() -> None:
     vf = static_variance_floor(Tokens(), torch.tensor([[0, 3]]), variance="var")
     expected = math.log1p(math.exp(float(emb.weight.min())))  # every row may be picked
     assert math.isclose(vf.floor, expected, rel_tol=REL) and vf.floor <= expected
+
+
+def test_low_rank_normal_variance_floor() -> None:
+    class LowRank(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin = nn.Linear(2, 3 * D)
+
+        def forward(self, z: torch.Tensor) -> td.Distribution:
+            loc, f, d = self.lin(z).chunk(3, dim=-1)
+            return td.LowRankMultivariateNormal(loc, f.unsqueeze(-1), F.softplus(d) + 1e-2)
+
+    # variance = sum of squared factors (>= 0) + diag (>= 1e-2)
+    vf = variance_floor(LowRank(), latent_dim=2, variance="var", select=lambda d: d.variance)
+    assert math.isclose(vf.floor, 1e-2, rel_tol=REL) and vf.floor <= 1e-2

@@ -100,6 +100,10 @@ BINARY = {
     "binary_cross_entropy": (lambda x, y: F.binary_cross_entropy(x, y), (0.01, 0.99), (0, 1)),
     "bce_with_logits": (lambda x, y: F.binary_cross_entropy_with_logits(x, y, reduction="sum"),
                         (-3, 3), (0, 1)),
+    "slice_scatter": (lambda x, y: torch.slice_scatter(x, y[:, :2], dim=1, start=1, end=3),
+                      (-3, 3), (5, 6)),
+    "form after a constant": (lambda x, y: torch.ones(3, 4, dtype=torch.float64).add(x.exp())
+                              - x + 0 * y, (-3, 3), (0, 1)),
     "kl form": (lambda x, y: 0.5 * (y**2 + x.exp() - 1 - x), (-6, 6), (-3, 3)),
     "nll form": (lambda x, y: 0.5 * y**2 / torch.exp(x) + 0.5 * x, (-6, 6), (-3, 3)),
 }

@@ -17,6 +17,7 @@ gives [-2, 2] on [-1, 1]), which can only widen an interval.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, cast
@@ -184,28 +185,42 @@ class Engine:
 
     def _tighten(self, node: fx.Node, label: str, out: Interval) -> Interval:
         """Intersect ``out`` with the range of the node's one-variable form, if any."""
-        fs = [self.form_of(a) if isinstance(a, fx.Node) else None for a in node.args]
         vals = [self.memo[a] if isinstance(a, fx.Node) else a for a in node.args]
         vals = [v.value if isinstance(v, Const) and isinstance(v.value, int | float) else
                 (as_interval(v) if isinstance(v, Const) else v) for v in vals]
-        form = forms.combine(label, list(node.args), fs, vals)
-        if form is None:
-            return out
-        self.forms[node] = form
-        base = self.memo.get(form.base)
-        if not isinstance(base, Interval):
-            return out
-        lower = forms.form_lower(form, base)
-        upper = -forms.form_lower(forms.negated(form), base)
-        lo, hi = max(out.lo, lower), min(out.hi, upper)
+        best: forms.Form | None = None
+        lo, hi = out.lo, out.hi
+        for fs in itertools.product(*(self.forms_of(a) for a in node.args)):
+            form = forms.combine(label, list(node.args), list(fs), vals)
+            base = None if form is None else self._base_interval(form.base)
+            if form is None or base is None:
+                continue
+            # every form found is a valid description: intersect all their ranges
+            lo = max(lo, forms.form_lower(form, base))
+            hi = min(hi, -forms.form_lower(forms.negated(form), base))
+            if best is None or form.score > best.score:
+                best = form
+        if best is not None:
+            self.forms[node] = best
         return Interval(lo, hi) if lo <= hi else out
 
-    def form_of(self, node: fx.Node) -> forms.Form | None:
-        """The node's form (its own identity form when none was computed)."""
-        if node in self.forms:
-            return self.forms[node]
+    def _base_interval(self, base: fx.Node | forms.LogOf) -> Interval | None:
+        node = base.node if isinstance(base, forms.LogOf) else base
         value = self.memo.get(node)
-        return forms.identity(node) if isinstance(value, Interval) else None
+        if not isinstance(value, Interval):
+            return None
+        return value.log() if isinstance(base, forms.LogOf) else value
+
+    def forms_of(self, node: Any) -> list[forms.Form | None]:
+        """The node's computed form, else its identity form and, if it is > 0, its log-base form."""
+        if not isinstance(node, fx.Node):
+            return [None]
+        if node in self.forms:
+            return [self.forms[node]]
+        value = self.memo.get(node)
+        if not isinstance(value, Interval):
+            return [None]
+        return [forms.identity(node)] + ([forms.positive(node)] if value.lo > 0 else [])
 
     def _fold(self, node: fx.Node, args: Any, kwargs: Any) -> Const:
         def unwrap(a: Any) -> Any:

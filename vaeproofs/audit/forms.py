@@ -7,7 +7,8 @@ are of this kind.  A :class:`Form` records that a value is, element by element,
 
     a * exp(b * s) + c * s + d
 
-for one node s of the graph (the *base*), exact rational b and c, and intervals a and d
+for one node s of the graph (the *base*; or u = log x for a node x > 0, so that x, x^2,
+1/x and log x are all of this form in u), exact rational b and c, and intervals a and d
 that may depend on anything else: treating them as independent of s only enlarges the
 set of values, so the bound stays valid.  Its lower end over s in the base's interval
 (:func:`form_lower`) is a closed form: for a = a_lo > 0 the function is convex, with
@@ -28,19 +29,29 @@ from torch import fx
 
 from vaeproofs.audit.intervals import Interval, _round
 
-__all__ = ["ELEMENTWISE_OPS", "Form", "combine", "form_lower", "identity", "negated"]
+__all__ = ["ELEMENTWISE_OPS", "Form", "LogOf", "combine", "form_lower", "identity", "negated",
+           "positive"]
 
 #: The operations a form passes through (elementwise, so element i stays a function of s_i).
-ELEMENTWISE_OPS = frozenset({"add", "sub", "mul", "div", "neg", "exp", "pow", "square"})
+ELEMENTWISE_OPS = frozenset({"add", "sub", "mul", "div", "neg", "exp", "pow", "square", "log",
+                             "sqrt", "rsqrt", "reciprocal"})
+
+
+@dataclass(frozen=True)
+class LogOf:
+    """The base u = log x of a node x whose values are all > 0, so that x = e^u exactly."""
+
+    node: fx.Node
 
 _ZERO = Interval.point(0.0)
 
 
 @dataclass(frozen=True)
 class Form:
-    """``a * exp(b * s) + c * s + d`` elementwise, s the value of node ``base``."""
+    """``a * exp(b * s) + c * s + d`` elementwise, s the value of ``base`` (a node, or the log
+    of a positive node)."""
 
-    base: fx.Node
+    base: fx.Node | LogOf
     a: Interval
     b: Fraction
     c: Fraction
@@ -58,7 +69,13 @@ class Form:
 
 
 def identity(node: fx.Node) -> Form:
+    """x = 0 e^0 + 1 x + 0, in the base x itself."""
     return Form(node, _ZERO, Fraction(0), Fraction(1), _ZERO)
+
+
+def positive(node: fx.Node) -> Form:
+    """x = 1 e^(1 u) with u = log x, for a node whose values are all > 0."""
+    return Form(LogOf(node), Interval.point(1.0), Fraction(1), Fraction(0), _ZERO)
 
 
 def _frac(x: Fraction) -> Interval:
@@ -71,7 +88,7 @@ def _scale(f: Form, k: float) -> Form:
 
 
 def _add(f: Form, g: Form) -> Form | None:
-    if f.base is not g.base:
+    if f.base != g.base:
         return None
     if f.a == _ZERO or f.b == 0:
         exp_part = (g.a, g.b)
@@ -125,6 +142,17 @@ def combine(op: str, args: list[Any], forms: list[Form | None], values: list[Any
         if f0 is not None and isinstance(v1, Interval | int | float):
             k = Interval.point(float(v1)) if not isinstance(v1, Interval) else v1
             return _plus_interval(f0, k.scale(sign))
+        v0 = values[0] if values else None
+        if f1 is not None and isinstance(v0, Interval | int | float):  # constant first
+            k = Interval.point(float(v0)) if not isinstance(v0, Interval) else v0
+            return _plus_interval(_scale(f1, sign), k)
+        return None
+    if op in ("mul", "div") and f0 is not None and f1 is not None and f0.base == f1.base \
+            and f0.is_exp_only and f1.is_exp_only:  # a0 e^(b0 s) times or over a1 e^(b1 s)
+        if op == "mul":
+            return Form(f0.base, f0.a * f1.a, f0.b + f1.b, Fraction(0), _ZERO)
+        if f1.a.lo > 0 or f1.a.hi < 0:
+            return Form(f0.base, f0.a / f1.a, f0.b - f1.b, Fraction(0), _ZERO)
         return None
     if op == "mul":
         k0, k1 = _number(values[0]), _number(v1)
@@ -133,10 +161,10 @@ def combine(op: str, args: list[Any], forms: list[Form | None], values: list[Any
         if f1 is not None and k0 is not None:
             return _scale(f1, k0)
         if f0 is not None and f0.is_exp_only and isinstance(v1, Interval) and (
-                f1 is None or f1.base is not f0.base):
+                f1 is None or f1.base != f0.base):
             return Form(f0.base, f0.a * v1, f0.b, Fraction(0), _ZERO)
         if f1 is not None and f1.is_exp_only and isinstance(values[0], Interval) and (
-                f0 is None or f0.base is not f1.base):
+                f0 is None or f0.base != f1.base):
             return Form(f1.base, f1.a * values[0], f1.b, Fraction(0), _ZERO)
         return None
     if op == "div":
@@ -145,13 +173,13 @@ def combine(op: str, args: list[Any], forms: list[Form | None], values: list[Any
             inv = 1.0 / k1
             return _scale(f0, inv) if Fraction(inv) * Fraction(k1) == 1 else None
         if f0 is not None and f0.is_exp_only and isinstance(v1, Interval) and (
-                f1 is None or f1.base is not f0.base):
+                f1 is None or f1.base != f0.base):
             return Form(f0.base, f0.a / v1, f0.b, Fraction(0), _ZERO)
         num = values[0]
         if isinstance(num, int | float):
             num = Interval.point(float(num))
         if f1 is not None and f1.is_exp_only and isinstance(num, Interval) and (
-                f0 is None or f0.base is not f1.base) and (f1.a.lo > 0 or f1.a.hi < 0):
+                f0 is None or f0.base != f1.base) and (f1.a.lo > 0 or f1.a.hi < 0):
             return Form(f1.base, num / f1.a, -f1.b, Fraction(0), _ZERO)
         return None
     if op == "neg" and f0 is not None:
@@ -159,10 +187,19 @@ def combine(op: str, args: list[Any], forms: list[Form | None], values: list[Any
     if op == "exp" and f0 is not None and (f0.a == _ZERO or f0.b == 0):
         offset = f0.d + (f0.a if f0.b == 0 else _ZERO)
         return Form(f0.base, offset.exp(), f0.c, Fraction(0), _ZERO)
-    if op in ("pow", "square") and f0 is not None and f0.is_exp_only:
-        p = 2.0 if op == "square" else _number(v1)
-        if p is not None and p.is_integer() and 1 <= p <= 8:
-            return Form(f0.base, f0.a.pow(p), f0.b * int(p), Fraction(0), _ZERO)
+    if f0 is None or not f0.is_exp_only or f0.b == 0:
+        return None
+    # powers of a e^(b s): a^p e^(p b s), for a > 0 (or an integer p, a != 0 when p < 0)
+    p = {"square": 2.0, "sqrt": 0.5, "rsqrt": -0.5, "reciprocal": -1.0}.get(op)
+    if op == "pow":
+        p = _number(v1)
+    if p is not None and p != 0 and abs(p) <= 64:
+        whole = float(p).is_integer()
+        if f0.a.lo > 0 or (whole and (p > 0 or f0.a.hi < 0)):
+            return Form(f0.base, f0.a.pow(p), f0.b * Fraction(p), Fraction(0), _ZERO)
+        return None
+    if op == "log" and f0.a.lo > 0:  # log(a e^(b s)) = b s + log a
+        return Form(f0.base, _ZERO, Fraction(0), f0.b, f0.a.log())
     return None
 
 

@@ -57,13 +57,13 @@ def _round(exact: Fraction, up: bool) -> float:
     """``exact`` rounded to float64 toward +inf (``up``) or -inf."""
     try:
         x = float(exact)
-    except OverflowError:
-        return _INF if exact > 0 else -_INF
-    if Fraction(x) == exact if math.isfinite(x) else False:
+    except OverflowError:  # beyond the largest float: that float on the inner side, else infinity
+        big = math.nextafter(_INF, 0.0)
+        if exact > 0:
+            return _INF if up else big
+        return -big if up else -_INF
+    if Fraction(x) == exact:
         return x
-    if math.isinf(x):  # beyond the largest float: the bound is the largest float or infinity
-        return (_INF if up else math.nextafter(_INF, 0.0)) if x > 0 else \
-            (math.nextafter(-_INF, 0.0) if up else -_INF)
     if up:
         return x if Fraction(x) > exact else math.nextafter(x, _INF)
     return x if Fraction(x) < exact else math.nextafter(x, -_INF)
@@ -96,7 +96,12 @@ def _exp(x: float) -> float:
 def _exp_lo(x: float) -> float:
     if x == -_INF:
         return 0.0
-    return 1.0 if x == 0.0 else max(0.0, _down(_exp(x)))
+    if x == _INF:
+        return _INF
+    y = _exp(x)
+    if math.isinf(y):  # e^x overflows a float but is finite: the largest float is below it
+        return math.nextafter(_INF, 0.0)
+    return 1.0 if x == 0.0 else max(0.0, _down(y))
 
 
 def _exp_hi(x: float) -> float:

@@ -19,6 +19,7 @@ Each node's ``stack_trace`` holds the user frames that created it
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -51,6 +52,7 @@ class Traced:
     output: Any
 
 
+@functools.lru_cache(maxsize=4096)
 def _is_user(filename: str) -> bool:
     path = os.path.abspath(filename)
     return not (path.startswith(_TORCH_DIR) or path.startswith(_AUDIT_DIR)
@@ -195,7 +197,8 @@ def trace_module_call(model: nn.Module, fn: Callable[..., Any], inputs: Sequence
             is_free = isinstance(t, nn.Parameter) and t.requires_grad and prefix + name not in frozen
             role = Role("free" if is_free else "const", prefix + name, t.detach())
             captured[id(t)] = role
-            state[("model." if not prefix else "") + prefix + name] = t.detach().clone()
+            # detached, not cloned: callers trace deep copies, so a buffer update lands there
+            state[("model." if not prefix else "") + prefix + name] = t.detach()
             roles.append(role)
     flat_inputs = list(inputs)
     tensor_at = [i for i, a in enumerate(flat_inputs) if isinstance(a, torch.Tensor)]

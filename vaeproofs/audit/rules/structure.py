@@ -3,7 +3,8 @@
 - views, copies and indexing (expand, view, permute, slice, select, index, clone, ...)
   only move or pick elements: the interval is unchanged;
 - ``cat``/``stack`` give the hull of their inputs; ``split``/``chunk``/``unbind`` a tuple
-  of the input's interval; ``index_put`` the hull of the tensor and the values put;
+  of the input's interval; ``index_put`` and the ``*_scatter`` operations the hull of the
+  tensor and the values put;
 - ``sum`` of n elements each in [lo, hi] lies in [n lo, n hi] (n = numel(in) / numel(out));
   ``mean``, ``amax``, ``amin`` stay in [lo, hi]; ``logsumexp`` in [lo, hi + log n];
 - creation with a fill value (full, ones, zeros_like, scalar_tensor, ...) gives that
@@ -144,6 +145,8 @@ STRUCTURE: dict[str, Rule] = {
     "aten.index_put": _index_put, "aten.masked_fill": lambda call: call.iv(0, "self").hull(
         call.iv(2, "value")),
     "aten.scatter": _scatter,
+    **{f"aten.{name}": lambda call: call.iv(0, "self").hull(call.iv(1, "src")) for name in (
+        "slice_scatter", "select_scatter", "diagonal_scatter", "as_strided_scatter")},
     "aten.copy": lambda call: call.iv(1, "src"),
     "aten.sum": _sum, "aten.logsumexp": _logsumexp,
     "aten.full": _fill(1, "fill_value"), "aten.full_like": _fill(1, "fill_value"),
