@@ -164,3 +164,28 @@ def test_data_forms() -> None:
         collect((arr, np.arange(5)))
     with pytest.raises(InvalidArgumentError, match="no batches"):
         collect(iter([]))
+
+
+def test_a_studentt_decoder_says_its_floor_is_the_scale_floor() -> None:
+    from torch import nn
+
+    from vaeproofs.audit import audit_vae
+
+    class TVAE(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            torch.manual_seed(0)
+            self.enc = nn.Linear(6, 4)
+            self.dec = nn.Linear(2, 12)
+
+        def forward(self, x: torch.Tensor) -> tuple[td.Distribution, td.Normal]:
+            mu, logvar = self.enc(x).chunk(2, dim=-1)
+            loc, raw = self.dec(mu).chunk(2, dim=-1)
+            scale = torch.nn.functional.softplus(raw) + 0.1
+            return td.StudentT(4.0, loc, scale), td.Normal(mu, torch.exp(logvar))
+
+    rep = audit_vae(TVAE(), np.random.default_rng(0).uniform(size=(12, 6)), steps=0)
+    assert rep.variance_floor.variance == "std"
+    assert rep.variance_floor.floor == pytest.approx(0.1**2, rel=16 * 2.0**-52)
+    assert rep.advice[0].topic == "output" and "df > 2" in rep.advice[0].text
+    assert "StudentT" in rep.data["model_output"]

@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     from vaeproofs.audit.floor import VarianceFloor
     from vaeproofs.audit.loss_calls import LossCall
 
-__all__ = ["FLOOR_FRACTION", "Advice", "floor_patch", "objective_advice", "suggested_floor", "vae_advice"]
+__all__ = ["FLOOR_FRACTION", "Advice", "floor_patch", "objective_advice", "output_note", "suggested_floor",
+           "vae_advice"]
 
 #: The suggested floor is at most this fraction of the data's per-element variance (a noise
 #: standard deviation about a third of the data's): far enough below it not to bind the
@@ -49,6 +50,12 @@ class Advice:
 
     def to_json(self) -> dict[str, str]:
         return {"topic": self.topic, "text": self.text}
+
+
+def output_note(outs: Any) -> list[Advice]:
+    """The caveat the model's output form carries (StudentT, LowRankMultivariateNormal), if any."""
+    note = getattr(outs, "note", "") if outs is not None else ""
+    return [Advice("output", note)] if note else []
 
 
 def suggested_floor(data_variance: float) -> float | None:

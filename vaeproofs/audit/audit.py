@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from vaeproofs.audit.advice import Advice, vae_advice
+from vaeproofs.audit.advice import Advice, output_note, vae_advice
 from vaeproofs.audit.batches import collect, first_array
 from vaeproofs.audit.floor import VarianceFloor, static_variance_floor
 from vaeproofs.audit.kinds import check_kind
@@ -323,11 +323,12 @@ def audit_vae(model: nn.Module, data: Any, *, variance: str | None = None,
         data={"n": int(x_all.shape[0]), "n_points": int(x.shape[0]), "dim": dim,
               "latent_dim": latent_dim, "pixel_variance_mean": pixel_var,
               "relative_floor": None if floor.floor is None or pixel_var <= 0 else
-              floor.floor / pixel_var},
+              floor.floor / pixel_var, "model_output": outs.source},
         loss_bound=loss_bound, loss_lower_bound=None if loss_bound is None or not loss_bound.decided else
         -math.inf if loss_bound.lower is None else loss_bound.lower,
-        advice=vae_advice(decision=decision, floor=floor, probe=probe, loss_check=loss_check, dim=dim,
-                          pixel_variance=pixel_var, cap_per_point=cap, calls=calls))
+        advice=output_note(outs) + vae_advice(decision=decision, floor=floor, probe=probe,
+                                              loss_check=loss_check, dim=dim, pixel_variance=pixel_var,
+                                              cap_per_point=cap, calls=calls))
     if probe is not None and probe.stopped == "interrupted":
         report.outcome = "interrupted"
         raise AuditInterrupted(report)

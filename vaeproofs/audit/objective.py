@@ -206,7 +206,7 @@ def audit_objective(model: nn.Module, X: Any, objective: Callable[[nn.Module, An
         InvalidArgumentError: bad arguments, an objective that raises or returns no scalar.
         AuditInterrupted: Ctrl-C during the probe, carrying the report so far.
     """
-    from vaeproofs.audit.advice import objective_advice
+    from vaeproofs.audit.advice import objective_advice, output_note
     from vaeproofs.audit.audit import AuditInterrupted
     from vaeproofs.audit.kinds import check_kind
 
@@ -271,8 +271,8 @@ def audit_objective(model: nn.Module, X: Any, objective: Callable[[nn.Module, An
     from vaeproofs.audit.verdict import decide_audit
 
     decision, bounded = decide_audit(evidence)
-    advice = objective_advice(decision=decision, bound=bound, floor=floor, probe=probe, calls=calls,
-                              data_variance=data_var, outs=outs)
+    advice = output_note(outs) + objective_advice(decision=decision, bound=bound, floor=floor, probe=probe,
+                                                  calls=calls, data_variance=data_var, outs=outs)
     text = objective_paragraph(decision=decision, bound=bound, floor=floor, probe=probe,
                                frozen=frozen, unread=unread, advice=advice)
     dim = int(ref[0].numel())
