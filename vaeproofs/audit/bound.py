@@ -12,7 +12,9 @@ operation and the user's source line.
 
 The result is a valid bound for every value of the free placeholders, not necessarily
 the best one: interval arithmetic forgets that two operands share a variable (x - x
-gives [-2, 2] on [-1, 1]), which can only widen an interval.
+gives [-2, 2] on [-1, 1]), which can only widen an interval.  For elementwise arithmetic
+the engine also tracks one-variable forms a e^(b s) + c s + d (:mod:`vaeproofs.audit.forms`)
+and intersects their exact range with the rule's interval, which pairs such terms.
 """
 
 from __future__ import annotations
