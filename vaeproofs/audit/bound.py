@@ -226,7 +226,10 @@ class Engine:
         value = self.memo.get(node)
         if not isinstance(value, Interval):
             return [None]
-        return [forms.identity(node)] + ([forms.positive(node)] if value.lo > 0 else [])
+        found: list[forms.Form | None] = [forms.identity(node)]
+        if value.lo > 0:
+            found.append(forms.positive(node))
+        return found
 
     def _fold(self, node: fx.Node, args: Any, kwargs: Any) -> Const:
         def unwrap(a: Any) -> Any:
