@@ -263,3 +263,15 @@ def test_low_rank_normal_variance_floor() -> None:
     # variance = sum of squared factors (>= 0) + diag (>= 1e-2)
     vf = variance_floor(LowRank(), latent_dim=2, variance="var", select=lambda d: d.variance)
     assert math.isclose(vf.floor, 1e-2, rel_tol=REL) and vf.floor <= 1e-2
+
+
+def test_clamped_free_parameter_is_set_by_the_clamp() -> None:
+    class Clamped(TwoStage):
+        def forward(self, z: torch.Tensor):
+            mean = self.lin(z)
+            return mean, self.loggamma.clamp(-30.0, 20.0).expand_as(mean)
+
+    vf = variance_floor(Clamped(), latent_dim=2, variance="logvar")
+    assert math.isclose(vf.floor, math.exp(-30.0), rel_tol=REL)
+    assert vf.set_by == ("clamp",) and vf.trainable == ("loggamma",)
+    assert "clamp(loggamma" in vf.expression

@@ -12,7 +12,9 @@ operation and the user's source line.
 
 The result is a valid bound for every value of the free placeholders, not necessarily
 the best one: interval arithmetic forgets that two operands share a variable (x - x
-gives [-2, 2] on [-1, 1]), which can only widen an interval.
+gives [-2, 2] on [-1, 1]), which can only widen an interval.  For elementwise arithmetic
+the engine also tracks one-variable forms a e^(b s) + c s + d (:mod:`vaeproofs.audit.forms`)
+and intersects their exact range with the rule's interval, which pairs such terms.
 """
 
 from __future__ import annotations
@@ -52,6 +54,10 @@ PASS_THROUGH = frozenset({
 SHORTCUT_BIAS = {"aten.addmm": 0, "aten.convolution": 2, "aten.linear": 2,
                  "aten.native_layer_norm": 3, "aten.native_group_norm": 2, "aten.add": 1,
                  "aten.sub": 1}
+#: Layers whose trainable weights make them the end of a walk back from the output.
+LAYERS = frozenset({"addmm", "mm", "bmm", "matmul", "linear", "convolution", "baddbmm",
+                    "native_layer_norm", "native_group_norm", "native_batch_norm",
+                    "_native_batch_norm_legit", "_native_batch_norm_legit_functional", "embedding"})
 _INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
 _AFFINE = frozenset({"addmm", "mm", "bmm", "linear", "convolution", "baddbmm", "matmul", "mul",
                      "add"})
@@ -220,7 +226,10 @@ class Engine:
         value = self.memo.get(node)
         if not isinstance(value, Interval):
             return [None]
-        return [forms.identity(node)] + ([forms.positive(node)] if value.lo > 0 else [])
+        found: list[forms.Form | None] = [forms.identity(node)]
+        if value.lo > 0:
+            found.append(forms.positive(node))
+        return found
 
     def _fold(self, node: fx.Node, args: Any, kwargs: Any) -> Const:
         def unwrap(a: Any) -> Any:
@@ -258,7 +267,8 @@ class Engine:
         return None
 
     def last_trainable(self, target: fx.Node) -> tuple[dict[fx.Node, list[str]], list[fx.Node]]:
-        """The last operations with a free argument on the way to ``target`` (and the ops before).
+        """The last trainable layers and free parameters on the way to ``target`` (and the ops
+        in between).
 
         Returns ({node: names of its free arguments}, [every evaluated op node in between]).
         """
@@ -277,13 +287,14 @@ class Engine:
                 continue
             if node.op != "call_function":
                 continue
+            label = op_label(node)
             free = [n for a in _nodes_in(node.args) if (n := self.free_name(a)) is not None]
-            if free and op_label(node) not in PASS_THROUGH:
+            if free and label in LAYERS:  # a trainable layer: the walk stops here
                 found[node] = free
                 continue
-            if op_label(node) not in PASS_THROUGH:
+            if label not in PASS_THROUGH:
                 ops.append(node)
-            stack.extend(_nodes_in((node.args, node.kwargs)))
+            stack.extend(_nodes_in((node.args, node.kwargs)))  # free arguments are found there
         order = {n: i for i, n in enumerate(self.gm.graph.nodes)}
         return found, sorted(ops, key=order.__getitem__)
 

@@ -5,7 +5,9 @@ objective at once: ``objective(model, batch)`` (a scalar, the loss the optimiser
 minimises) is traced to ATen operations (:mod:`vaeproofs.audit.trace`) with every
 trainable parameter a free placeholder ranging over all reals, the batch, the buffers
 and the frozen parameters held at their values, and outward-rounded float64 intervals
-are propagated through the graph (:mod:`vaeproofs.audit.bound`).  The lower end of the
+are propagated through the graph (:mod:`vaeproofs.audit.bound`), with one-variable
+forms (:mod:`vaeproofs.audit.forms`) pairing terms that share a variable, such as the
+KL's exp(lv) - lv or a likelihood's r^2 / s^2 + log s.  The lower end of the
 output's interval is a valid lower bound of the loss for every value of the trainable
 parameters on that batch: a finite one proves the objective (minus the loss) bounded.
 It is a valid bound, not necessarily the greatest one: interval arithmetic treats
