@@ -39,4 +39,6 @@ def test_distributions_example() -> None:
     vae, obj, vae_floored, obj_floored = reps.values()
     assert vae.variance_floor.floor == 0.0 and vae.decision != "holds" and obj.decision != "holds"
     assert math.isclose(vae_floored.variance_floor.floor, 0.05**2, rel_tol=REL)
-    assert vae_floored.decision == "holds" and obj_floored.decision != "fails"
+    assert vae_floored.decision == "holds" and obj_floored.decision == "holds"
+    closed = 0.5 * 64 * math.log(2 * math.pi * 0.05**2)  # -log N at the floor, residual 0, KL >= 0
+    assert closed - 1000 * 2.0**-52 * abs(closed) <= obj_floored.loss_lower_bound <= closed
