@@ -24,6 +24,7 @@ import inspect
 import multiprocessing
 import os
 import re
+import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
@@ -180,6 +181,14 @@ underscores), and `vaeproofs derive --list` lists them.
 def render_named(name: str) -> str:
     """The page of derivation ``name`` (derived here: runs in a worker process)."""
     return derivation_page(catalog.derive(name))
+
+
+# MkDocs registers this file as sys.modules["docs_hooks.py"], a name that pickle cannot
+# import; the worker pool pickles render_named by reference, so it is registered under a
+# plain name too (forked workers inherit the registration).
+_PICKLE_NAME = "vaeproofs_docs_hooks"
+sys.modules.setdefault(_PICKLE_NAME, sys.modules[__name__])
+render_named.__module__ = _PICKLE_NAME
 
 
 class PageRenderer:
