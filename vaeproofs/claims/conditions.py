@@ -104,6 +104,10 @@ class Condition(str, Enum):
         "Gaussian-mixture maximum likelihood on a fixed finite set, a component's variance "
         "free to shrink")
     SINGLE_GAUSSIAN = "one Gaussian fitted by maximum likelihood to n >= 2 distinct points"
+    # -- beyond the thread, second round ---------------------------------------------
+    LINEAR_FLOORED = (
+        "linear decoder (k latent dims) with one shared learned variance sigma^2 >= xi >= 0, "
+        "encoder with a linear mean and a diagonal or full covariance, fixed finite training set")
 
     def __str__(self) -> str:
         return self.value
