@@ -172,3 +172,135 @@ def test_the_averaged_elbo_is_the_mean_of_the_per_point_closed_form() -> None:
     # two float64 evaluations of the same sum of n D-term quadratics: a few ulp per term
     scale = float(per_point.abs().max())
     assert ours == pytest.approx(float(per_point.mean()), abs=64 * n * dim * U64 * scale)
+
+
+# -- regression.heteroscedastic-unbounded --------------------------------------------
+def _loglik(targets: np.ndarray, mu: float, v: float) -> float:
+    """sum_j log N(y_j; mu, v), numpy float64, from its definition."""
+    return float(np.sum(-0.5 * np.log(2 * np.pi * v) - (targets - mu) ** 2 / (2 * v)))
+
+
+def test_the_heteroscedastic_facts_against_scipy() -> None:
+    from vaeproofs.symbolic.heteroscedastic import HeteroscedasticFacts, group_sup
+
+    f = HeteroscedasticFacts.of(catalog.derive("heteroscedastic"))
+    assert f.holds and f.distinct_inputs_sup == "oo"
+    assert f.floor_cap_xi_1e2 == pytest.approx(-0.5 * math.log(2 * math.pi * 1e-2), rel=4 * U64)
+    # the example's finite supremum against scipy's unconstrained maximiser per input
+    total = 0.0
+    for ys in (np.array([1.0, 2.0, 4.0]), np.array([0.0, 3.0])):
+        best = optimize.minimize(lambda p, ys=ys: -_loglik(ys, p[0], math.exp(p[1])), x0=[0.0, 0.0],
+                                 method="BFGS", options={"gtol": 1e-10})
+        total += -best.fun
+    sup = float(group_sup(3, sp_rational(14, 3)) + group_sup(2, sp_rational(9, 2)))
+    # BFGS to gradient 1e-10 on a quadratic-near-the-maximum objective: value error ~ 1e-20
+    assert total <= sup + 8 * U64 * abs(sup)
+    assert total == pytest.approx(sup, rel=1e-12)
+
+
+def _exact_spread(g: list[int]) -> Any:
+    """S = sum_j (g_j/4 - mean)^2 as an exact rational."""
+    from fractions import Fraction
+
+    values = [Fraction(v, 4) for v in g]
+    mean = sum(values, Fraction(0)) / len(values)
+    spread = sum(((v - mean) ** 2 for v in values), Fraction(0))
+    return sp_rational(spread.numerator, spread.denominator)
+
+
+def sp_rational(p: int, q: int) -> Any:
+    import sympy as sp
+
+    return sp.Rational(p, q)
+
+
+@given(groups=st.lists(st.lists(st.integers(-20, 20), min_size=1, max_size=5), min_size=1,
+                       max_size=5),
+       xi=st.sampled_from([0.0, 1e-2, 0.5]), seed=st.integers(0, 2**16))
+def test_the_closed_form_supremum_bounds_and_is_reached_by_optimisation(
+        groups: list[list[int]], xi: float, seed: int) -> None:
+    """The symbolic per-input supremum, the numpy closed form, and L-BFGS on one (mu, v) per
+    input agree: finite iff every input has spread (or a floor), reached, never exceeded."""
+    from vaeproofs.numeric.regression import closed_form_sup, grouped_fit
+    from vaeproofs.symbolic.heteroscedastic import group_sup
+
+    arrays = [np.asarray(g, dtype=np.float64) / 4 for g in groups]
+    n = sum(len(a) for a in arrays)
+    closed = closed_form_sup(arrays, xi)
+    exact_xi = {0.0: sp_rational(0, 1), 1e-2: sp_rational(1, 100), 0.5: sp_rational(1, 2)}[xi]
+    symbolic = sum(group_sup(len(g), _exact_spread(g), exact_xi) for g in groups)
+    spread_everywhere = all(np.ptp(a) > 0 for a in arrays)
+    assert math.isfinite(closed) == (spread_everywhere or xi > 0)
+    if math.isfinite(closed):
+        assert float(symbolic) / n == pytest.approx(closed, rel=64 * U64 * n)
+        fit = grouped_fit(arrays, xi=xi, seed=seed)
+        assert fit.never_exceeds and fit.reaches
+    else:
+        assert symbolic == float("inf") or str(symbolic) == "oo"
+
+
+@pytest.fixture(scope="module")
+def regression_ctx() -> EvidenceContext:
+    from vaeproofs.claims import regression_evidence as reg
+
+    ctx = EvidenceContext(quick=True)
+    ctx.derivation("heteroscedastic")
+    ctx._cache["regression"] = (reg.regression_fits(), reg.regression_runs(quick=True))
+    return ctx
+
+
+def _regression_patched(base: EvidenceContext, monkeypatch: pytest.MonkeyPatch, *,
+                        facts: dict[str, Any] | None = None, sequences: bool = False,
+                        fits: bool = False, runs: bool = False) -> EvidenceContext:
+    from vaeproofs.claims import regression_evidence as reg
+    from vaeproofs.constructions import regression_sequences as rs
+
+    ctx = EvidenceContext(quick=True)
+    ctx._cache = dict(base._cache)
+    if facts:
+        d = base.derivation("heteroscedastic")
+        ctx._cache["derivation:heteroscedastic"] = dataclasses.replace(
+            d, facts=dataclasses.replace(d.facts, **facts))
+    real_fits, real_runs = base._cache["regression"]
+    fit_map = dict(real_fits)
+    if fits:   # a closed form below what the optimiser reaches
+        fit_map = {k: dataclasses.replace(v, closed_form=v.closed_form - 1e-3)
+                   if hasattr(v, "closed_form") and math.isfinite(v.closed_form) else v
+                   for k, v in fit_map.items()}
+    monkeypatch.setattr(reg, "regression_fits", lambda: dict(fit_map))
+    run_list = [dataclasses.replace(r, best_loglik=r.cap + 1.0) if runs and r.xi > 0 else r
+                for r in real_runs]
+    monkeypatch.setattr(reg, "regression_runs", lambda quick: run_list)
+    real_sequences = rs.regression_sequences()
+    seq = (dataclasses.replace(real_sequences, spread_max_excess="1e-3") if sequences
+           else real_sequences)
+    monkeypatch.setattr(rs, "regression_sequences", lambda: seq)
+    return ctx
+
+
+def test_regression_verdict_follows_each_kind_of_evidence(regression_ctx: EvidenceContext,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    claim = _claim("regression.heteroscedastic-unbounded")
+    real = evaluate_claim(claim, _regression_patched(regression_ctx, monkeypatch))
+    assert real.verdict == "holds" and not real.errors
+    assert {e.kind for e in real.evidence if e.supports is not None} == {
+        "symbolic", "high-precision", "numeric"}
+    flips = ({"facts": {"methods_share_stationary_point": False}}, {"sequences": True},
+             {"fits": True}, {"runs": True})
+    for flip in flips:
+        assert evaluate_claim(claim, _regression_patched(regression_ctx, monkeypatch, **flip)
+                              ).verdict == "conflict", flip
+    every = {k: v for flip in flips for k, v in flip.items()}
+    assert evaluate_claim(claim, _regression_patched(regression_ctx, monkeypatch, **every)
+                          ).verdict == "fails"
+
+
+def test_diabetes_is_loaded_without_a_download_and_its_inputs_are_distinct() -> None:
+    from vaeproofs.numeric.regression import diabetes, group_targets
+
+    x, y = diabetes()
+    assert x.shape == (442, 10) and y.shape == (442,)
+    assert abs(float(y.mean())) < 1e-12 and float(y.std()) == pytest.approx(1.0, rel=1e-12)
+    assert len(group_targets(x, y)) == 442
+    ages = group_targets(x[:, :1], y)
+    assert sum(1 for g in ages if len(g) == 1) == 4

@@ -13,6 +13,7 @@ from __future__ import annotations
 from vaeproofs.claims import construction_evidence as hp
 from vaeproofs.claims import floor_cost_evidence as fcost
 from vaeproofs.claims import numeric_evidence as num
+from vaeproofs.claims import regression_evidence as reg
 from vaeproofs.claims import remedy_construction_evidence as rhp
 from vaeproofs.claims import remedy_symbolic_evidence as rsym
 from vaeproofs.claims import remedy_training as rtr
@@ -304,6 +305,24 @@ BEYOND_THREAD_CLAIMS: tuple[Claim, ...] = (
         "docs/remedies.md",
         scope=Condition.LINEAR_FLOORED,
         gatherers=(fcost.floor_collapse_derived, fcost.floor_collapse_optimised),
+    ),
+    Claim(
+        id="regression.heteroscedastic-unbounded",
+        statement="For a flexible mean-variance regressor fitted by the Gaussian NLL, the "
+        "supremum of the log-likelihood is +infinity iff some distinct input has all its "
+        "targets equal (always, when the inputs are distinct), and finite, attained at each "
+        "input's target mean and 1/m variance, iff every distinct input has at least two "
+        "distinct targets. Training the mean first, beta-NLL and faithful training change the "
+        "path, not the supremum; a variance floor xi caps it at -(1/2) log(2 pi xi) per point.",
+        source="the variance-network literature: Nix & Weigend, IEEE ICNN 1994 (mean first); "
+        "Skafte, Jorgensen & Hauberg, NeurIPS 2019, section 3; Seitzer, Tavakoli, Antic & "
+        "Martius, ICLR 2022, section 3 (beta-NLL); Stirn, Wessels, Schertzer, Pereira, Sanjana "
+        "& Knowles, 'Faithful heteroscedastic regression with neural networks', AISTATS 2023. "
+        "A VAE is the case where the encoder manufactures distinct inputs z_i, with no "
+        "replicates",
+        scope=Condition.REGRESSION_FLEXIBLE,
+        gatherers=(reg.regression_derived, reg.regression_sequences_evidence,
+                   reg.regression_grouped, reg.regression_training),
     ),
 )
 

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from vaeproofs.numeric.threads import one_thread
 from vaeproofs.validation import check_int_range
 
 __all__ = ["FTOL", "FloorFit", "closed_form_optimum", "floor_fit"]
@@ -217,6 +218,7 @@ def _data(eigenvalues: tuple[float, ...], n: int, seed: int) -> np.ndarray:
     return (math.sqrt(n) * q * np.sqrt(np.asarray(eigenvalues))) @ rotation.T + rng.normal(size=dim)
 
 
+@one_thread()
 def floor_fit(eigenvalues: tuple[float, ...], k: int, xi: float, *, n: int = 40, seed: int = 0,
               max_iter: int = 3000) -> FloorFit:
     """Maximise the linear VAE's ELBO with sigma^2 >= xi by L-BFGS (float64) from a seeded start."""
