@@ -44,7 +44,7 @@ def _claim(cid: str) -> Any:
 def floor_ctx() -> EvidenceContext:
     ctx = EvidenceContext(quick=True)
     ctx.derivation("floor-collapse")
-    ctx._cache["floor-fits"] = fcost.floor_fits(quick=True)
+    ctx._cache["floor-fits"] = fcost.floor_fits(quick=False)
     return ctx
 
 
@@ -125,7 +125,7 @@ def test_the_closed_form_maximiser_is_attained_and_never_beaten(eig: list[float]
 def test_a_fit_whose_closed_form_is_wrong_does_not_agree(floor_ctx: EvidenceContext) -> None:
     fits: list[FloorFit] = floor_ctx._cache["floor-fits"]
     assert all(f.agrees for f in fits)
-    assert [f.closed_active for f in fits] == [2, 1, 0, 2, 2]
+    assert [f.closed_active for f in fits] == [2, 1, 0, 2, 2, 2]
     wrong = dataclasses.replace(fits[1], closed_sigma2=fits[1].closed_sigma2 * (1 + 1e-6))
     assert not wrong.agrees
     too_low = dataclasses.replace(fits[0], closed_elbo=fits[0].closed_elbo - 1e-6)
@@ -245,7 +245,10 @@ def regression_ctx() -> EvidenceContext:
 
     ctx = EvidenceContext(quick=True)
     ctx.derivation("heteroscedastic")
-    ctx._cache["regression"] = (reg.regression_fits(), reg.regression_runs(quick=True))
+    from vaeproofs.numeric.regression import train_regressor
+
+    # --quick's fits and the full run's floored MLP run (the one that votes), shared
+    ctx._cache["regression"] = (reg.regression_fits(quick=True), [train_regressor(xi=reg.FLOOR)])
     return ctx
 
 
@@ -267,7 +270,7 @@ def _regression_patched(base: EvidenceContext, monkeypatch: pytest.MonkeyPatch, 
         fit_map = {k: dataclasses.replace(v, closed_form=v.closed_form - 1e-3)
                    if hasattr(v, "closed_form") and math.isfinite(v.closed_form) else v
                    for k, v in fit_map.items()}
-    monkeypatch.setattr(reg, "regression_fits", lambda: dict(fit_map))
+    monkeypatch.setattr(reg, "regression_fits", lambda quick: dict(fit_map))
     run_list = [dataclasses.replace(r, best_loglik=r.cap + 1.0) if runs and r.xi > 0 else r
                 for r in real_runs]
     monkeypatch.setattr(reg, "regression_runs", lambda quick: run_list)

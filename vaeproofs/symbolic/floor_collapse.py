@@ -39,7 +39,7 @@ import sympy as sp
 from vaeproofs.symbolic.derivation import Derivation, DerivationBuilder, equation
 from vaeproofs.symbolic.facts import FactRecord
 from vaeproofs.symbolic.linear import cancel_logs, gaussian_kl, posterior_formula
-from vaeproofs.symbolic.ppca import sum_over_data, total_elbo_at_posterior
+from vaeproofs.symbolic.ppca import sum_over_data, total_loglik
 from vaeproofs.symbolic.sources import DAI_WIPF, LUCAS, TIPPING_BISHOP, theory
 
 __all__ = ["EXAMPLE_EIGENVALUES", "EXAMPLE_FLOORS", "FloorCollapseFacts", "derive_floor_collapse",
@@ -91,8 +91,9 @@ class FloorCollapseFacts(FactRecord):
         active_kl: the average KL of an active direction, as text.
         active_kl_exact: it equals (1/2) log(l/sigma^2) exactly.
         inactive_kl_zero: an inactive direction has KL 0 (encoder variance 1, mean 0).
-        elbo_matches_profile: D = 3, k = 2, l_2 < sigma^2 < l_1: the total ELBO with the exact
-            posterior at the clipped W equals the profiled value.
+        elbo_matches_profile: D = 3, k = 2, l_2 < sigma^2 < l_1: the total log-likelihood at
+            the clipped W (the ELBO with the exact posterior, derivation "ppca") equals the
+            profiled value.
         collapsed_without_floor: rank example (4, 1, 0, 0), k = 3: directions collapsed
             for 0 < sigma^2 < l_r.
         rank_deficient_k_minus_r: that count equals k - r.
@@ -185,16 +186,18 @@ def _posterior_checks(d: DerivationBuilder, s2: sp.Symbol) -> tuple[bool, bool, 
     kl_total = sum_over_data(gaussian_kl(mean, cov, sp.zeros(2, 1), sp.eye(2)), r, Lam, sp.Integer(1))
     kl_expected = kl.subs({a: a1, lam: ls[0]}) + kl.subs({a: a2, lam: ls[1]})
     decouples = decouples and cancel_logs(kl_total - kl_expected) == 0
-    # l_2 < sigma^2 < l_1: W = (sqrt(l_1 - sigma^2) u_1, 0); total ELBO = the profile.
+    # l_2 < sigma^2 < l_1: W = (sqrt(l_1 - sigma^2) u_1, 0); the total log-likelihood (the
+    # ELBO with q = the exact posterior, derivation "ppca") equals the profile.
     W_opt = sp.Matrix([[sp.sqrt(ls[0] - s2), 0], [0, 0], [0, 0]])
     n = sp.Symbol("n", positive=True, integer=True)
-    elbo = total_elbo_at_posterior(W_opt, s2, Lam, n)
+    elbo = total_loglik(W_opt, s2, Lam, n)
     profile = -n / 2 * (3 * sp.log(2 * sp.pi) + sp.log(ls[0]) + 1 + 2 * sp.log(s2)
                         + (ls[1] + ls[2]) / s2)
     matches = cancel_logs(elbo - profile) == 0
     d.step("Checked with the matrix formulas at D = 3, k = 2 (W eigen-aligned): the posterior "
            "covariance is diag(σ²/(σ² + a_j)), the data-summed KL is the sum of the directions' "
-           "KLs, and with l₂ < σ² < l₁ the total ELBO at W = (√(l₁ − σ²) u₁, 0) is",
+           "KLs, and with l₂ < σ² < l₁ the total log-likelihood (= the ELBO at the exact posterior, "
+           "derivation ppca) at W = (√(l₁ − σ²) u₁, 0) is",
            equation(sp.Symbol("ELBO"), profile))
     return bool(decouples), bool(active_exact), inactive == 0, matches, sp.sstr(active)
 

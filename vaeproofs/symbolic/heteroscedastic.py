@@ -114,12 +114,18 @@ def _methods(d: DerivationBuilder, ll: sp.Expr, mu: sp.Symbol, v: sp.Symbol, m: 
     }
     shared = True
     for name, (f_mu, f_v) in fields.items():
-        sols = sp.solve([f_mu, f_v], [mu, v], dict=True) if f_v != 0 else \
-            sp.solve([f_mu], [mu], dict=True)
-        target = [{mu: ybar, v: S / m}] if f_v != 0 else [{mu: ybar}]
+        # zeros with v > 0: the mean's field first (each moves the mean alone), then the
+        # variance's at that mean (sympy's solve also offers v = 0**(...), outside v > 0)
+        mus = sp.solve(f_mu, mu)
+        if f_v == 0:
+            sols = [sp.Tuple(x) for x in mus]
+            target = [sp.Tuple(ybar)]
+        else:
+            sols = [sp.Tuple(x, root) for x in mus for root in sp.solve(sp.factor(f_v.subs(mu, x)), v)
+                    if root.is_positive]
+            target = [sp.Tuple(ybar, S / m)]
         shared = shared and sols == target
-        d.step(f"{name}: the field's zeros", equation(sp.Symbol("zeros"), sp.Tuple(*[
-            sp.Tuple(*s.values()) for s in sols])))
+        d.step(f"{name}: the field's zeros with v > 0", equation(sp.Symbol("zeros"), sp.Tuple(*sols)))
     # S = 0: the v-fields at mu = ybar, and their zeros with v > 0.
     collapse = True
     for _f_mu, f_v in fields.values():
