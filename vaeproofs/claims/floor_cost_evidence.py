@@ -8,10 +8,15 @@ L-BFGS maximisations of the floored linear VAE against the closed form
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from vaeproofs.claims.conditions import Condition
 from vaeproofs.claims.context import EvidenceContext
 from vaeproofs.claims.verdict import Evidence
 from vaeproofs.symbolic.floor_collapse import FloorCollapseFacts
+
+if TYPE_CHECKING:
+    from vaeproofs.numeric.floor_collapse import FloorFit
 
 __all__ = ["FULL_RANK", "RANK_DEFICIENT", "floor_collapse_derived", "floor_collapse_optimised",
            "floor_fits"]
@@ -44,7 +49,7 @@ def floor_collapse_derived(ctx: EvidenceContext) -> list[Evidence]:
         data={"example_sigma2": f.example_sigma2, "example_active": f.example_active})]
 
 
-def floor_fits(quick: bool) -> list[object]:
+def floor_fits(quick: bool) -> list[FloorFit]:
     """The L-BFGS fits of :mod:`vaeproofs.numeric.floor_collapse` this verify runs."""
     from vaeproofs.numeric.floor_collapse import floor_fit
 
@@ -56,9 +61,7 @@ def floor_fits(quick: bool) -> list[object]:
 
 def floor_collapse_optimised(ctx: EvidenceContext) -> list[Evidence]:
     """L-BFGS on the floored linear VAE lands where the closed form says, within its gap."""
-    from vaeproofs.numeric.floor_collapse import FloorFit
-
-    fits = [f for f in floor_fits(ctx.quick) if isinstance(f, FloorFit)]
+    fits = floor_fits(ctx.quick)
     parts = []
     for f in fits:
         enc = ", ".join(f"{v:.3g}" for v in f.encoder_variances)

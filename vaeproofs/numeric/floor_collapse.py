@@ -127,9 +127,21 @@ class FloorFit:
     def collapsed_bound(self) -> float:
         """The largest s_i^2 a collapsed direction can have at this gap (0 if none collapses)."""
         lam = sorted(self.eigenvalues, reverse=True)[:self.k]
-        bounds = [_level_set(lambda a, x=x: _phi(x, self.sigma2 + a), 0.0, 2 * self.gap, 0.0)[1]
-                  for x in lam if x <= self.sigma2]
-        return max(bounds, default=0.0)
+        return max((self._collapsed_upper(x) for x in lam if x <= self.sigma2), default=0.0)
+
+    def _collapsed_upper(self, eigenvalue: float) -> float:
+        """The largest a with phi(sigma^2 + a) - phi(sigma^2) <= 2 delta (l <= sigma^2)."""
+        def excess(a: float) -> float:
+            return _phi(eigenvalue, self.sigma2 + a)
+
+        return _level_set(excess, 0.0, 2 * self.gap, 0.0)[1]
+
+    def _active_interval(self, eigenvalue: float) -> tuple[float, float]:
+        """The mu >= sigma^2 with phi(mu) - phi(l) <= 2 delta (l > sigma^2)."""
+        def term(mu: float) -> float:
+            return _phi(eigenvalue, mu)
+
+        return _level_set(term, eigenvalue, 2 * self.gap, self.sigma2)
 
     @property
     def active(self) -> int:
@@ -150,11 +162,10 @@ class FloorFit:
         ok = True
         for x, s in zip(lam, sorted(self.singular_values, reverse=True), strict=True):
             if x > self.sigma2:
-                lo, hi = _level_set(lambda m, x=x: _phi(x, m), x, 2 * self.gap, self.sigma2)
+                lo, hi = self._active_interval(x)
                 ok = ok and lo <= self.sigma2 + s * s <= hi
             else:
-                ok = ok and s * s <= _level_set(lambda a, x=x: _phi(x, self.sigma2 + a), 0.0,
-                                                2 * self.gap, 0.0)[1]
+                ok = ok and s * s <= self._collapsed_upper(x)
         return ok
 
     @property

@@ -192,8 +192,8 @@ def train_regressor(*, n: int = 64, steps: int = 400, xi: float = 0.0, seed: int
     n = check_int_range("n", n, low=2, high=len(x_all))
     steps = check_int_range("steps", steps, low=1, high=10**6)
     idx = np.random.default_rng(seed).permutation(len(x_all))[:n]
-    x = x_all[idx]
-    x = torch.from_numpy((x - x.mean(0)) / x.std(0))
+    chosen = x_all[idx]
+    x = torch.from_numpy((chosen - chosen.mean(0)) / chosen.std(0))
     y = torch.from_numpy(y_all[idx].copy())
     gen = torch.Generator().manual_seed(seed)
     layers = [torch.nn.Linear(x.shape[1], width), torch.nn.Tanh(), torch.nn.Linear(width, width),
