@@ -132,7 +132,8 @@ def remedies_markdown(folder: Path = HEADS_DIR, rows: list[dict[str, Any]] | Non
         "with the optimiser as written | set by |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for r in remedies_rows(folder) if rows is None else rows:
+    rows = remedies_rows(folder) if rows is None else rows
+    for r in rows:
         units = "absolute" if r["floor"] else "-"
         if r["in_practice_floor"] is None and not r["in_practice_frozen"]:
             in_practice = "same"
@@ -143,7 +144,45 @@ def remedies_markdown(folder: Path = HEADS_DIR, rows: list[dict[str, Any]] | Non
         lines.append(f"| {r['head']} | {r['source']} | `{r['written']}` ({r['kind']}) | "
                      f"{_num(r['floor'])} | {_num(cap)} | {units} | "
                      f"{in_practice} | {', '.join(r['set_by']) or '-'} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + floor_cost_lines(rows)) + "\n"
+
+
+def digits_eigenvalues() -> list[float]:
+    """The 64 eigenvalues of the 1/n covariance of all 1797 digits scaled x/16, descending."""
+    import numpy as np
+
+    from vaeproofs.numeric.data import DIGITS_LEVELS, _digits_pixels
+
+    x = _digits_pixels() / (DIGITS_LEVELS - 1)
+    centred = x - x.mean(axis=0)
+    return sorted(np.linalg.eigvalsh(centred.T @ centred / len(x)).tolist(), reverse=True)
+
+
+def floor_cost_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """The cost side: how many latent directions each positive floor leaves a linear VAE on
+    digits (docs/theory.md section 6, ``remedy.floor-causes-posterior-collapse``)."""
+    eig = digits_eigenvalues()
+    lines = [
+        "",
+        "## What a floor costs: posterior collapse",
+        "",
+        "A floor bounds the objective and switches latent directions off.  In the linear VAE with",
+        "one shared variance sigma^2 >= xi, the maximiser has sigma^2 = max(xi, sigma^2_ML), and",
+        "latent direction j is active (KL > 0) only if the data's j-th covariance eigenvalue",
+        "exceeds it; every other direction's posterior is the prior (docs/theory.md section 6,",
+        "`remedy.floor-causes-posterior-collapse`).  So the number of eigenvalues above a floor is",
+        "the most latent directions a linear VAE with that floor can use.  Counted on all 1797",
+        f"digits scaled x/16 (D = {len(eig)}; largest eigenvalue {eig[0]:.4g}, smallest "
+        f"{eig[-1]:.3g}):",
+        "",
+        "| head | floor of sigma^2 | digits eigenvalues above the floor (of 64) |",
+        "|---|---|---|",
+    ]
+    for r in rows:
+        if r["floor"] is None or r["floor"] <= 0:
+            continue
+        lines.append(f"| {r['head']} | {_num(r['floor'])} | {sum(1 for v in eig if v > r['floor'])} |")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,7 +11,9 @@ training set* (or data on a lower-dimensional set), never the population objecti
 from __future__ import annotations
 
 from vaeproofs.claims import construction_evidence as hp
+from vaeproofs.claims import floor_cost_evidence as fcost
 from vaeproofs.claims import numeric_evidence as num
+from vaeproofs.claims import regression_evidence as reg
 from vaeproofs.claims import remedy_construction_evidence as rhp
 from vaeproofs.claims import remedy_symbolic_evidence as rsym
 from vaeproofs.claims import remedy_training as rtr
@@ -285,6 +287,42 @@ BEYOND_THREAD_CLAIMS: tuple[Claim, ...] = (
         scope=Condition.STUDENT_T_FLOORED,
         gatherers=(rsym.student_t_floored_cap, rhp.student_t_floored_bounded,
                    rtr.student_t_floored_under_cap),
+    ),
+    Claim(
+        id="remedy.floor-causes-posterior-collapse",
+        statement="In the linear VAE with one shared variance sigma^2 >= xi, the maximiser has "
+        "sigma^2 = max(xi, sigma^2_ML) and latent direction j (j <= k) is active (a non-zero "
+        "decoder column, KL > 0) exactly when its sample eigenvalue l_j exceeds that sigma^2; "
+        "otherwise its posterior collapses to the prior. Without a floor, on data of rank "
+        "r < k, exactly k - r directions collapse while the r active encoder variances "
+        "sigma^2/l_j go to 0. This is what a floor costs.",
+        source="Tipping & Bishop, JRSS-B 61(3), 1999, section 3.2 and appendix A (the "
+        "stationary points W = U (K - sigma^2 I)^(1/2) R at a fixed sigma^2, with K's entries "
+        "l_j or sigma^2); Lucas, Tucker, Grosse & Norouzi, 'Don't blame the ELBO! A linear VAE "
+        "perspective on posterior collapse', NeurIPS 2019, section 4 (the linear VAE attains "
+        "the pPCA optimum; directions with l_j <= sigma^2 collapse); Dai & Wipf, ICLR 2019 "
+        "(r encoder variances -> 0 on r-dimensional data). The cost side of every floor in "
+        "docs/remedies.md",
+        scope=Condition.LINEAR_FLOORED,
+        gatherers=(fcost.floor_collapse_derived, fcost.floor_collapse_optimised),
+    ),
+    Claim(
+        id="regression.heteroscedastic-unbounded",
+        statement="For a flexible mean-variance regressor fitted by the Gaussian NLL, the "
+        "supremum of the log-likelihood is +infinity iff some distinct input has all its "
+        "targets equal (always, when the inputs are distinct), and finite, attained at each "
+        "input's target mean and 1/m variance, iff every distinct input has at least two "
+        "distinct targets. Training the mean first, beta-NLL and faithful training change the "
+        "path, not the supremum; a variance floor xi caps it at -(1/2) log(2 pi xi) per point.",
+        source="the variance-network literature: Nix & Weigend, IEEE ICNN 1994 (mean first); "
+        "Skafte, Jorgensen & Hauberg, NeurIPS 2019, section 3; Seitzer, Tavakoli, Antic & "
+        "Martius, ICLR 2022, section 3 (beta-NLL); Stirn, Wessels, Schertzer, Pereira, Sanjana "
+        "& Knowles, 'Faithful heteroscedastic regression with neural networks', AISTATS 2023. "
+        "A VAE is the case where the encoder manufactures distinct inputs z_i, with no "
+        "replicates",
+        scope=Condition.REGRESSION_FLEXIBLE,
+        gatherers=(reg.regression_derived, reg.regression_sequences_evidence,
+                   reg.regression_grouped, reg.regression_training),
     ),
 )
 

@@ -104,6 +104,13 @@ class Condition(str, Enum):
         "Gaussian-mixture maximum likelihood on a fixed finite set, a component's variance "
         "free to shrink")
     SINGLE_GAUSSIAN = "one Gaussian fitted by maximum likelihood to n >= 2 distinct points"
+    # -- beyond the thread, second round ---------------------------------------------
+    LINEAR_FLOORED = (
+        "linear decoder (k latent dims) with one shared learned variance sigma^2 >= xi >= 0, "
+        "encoder with a linear mean and a diagonal or full covariance, fixed finite training set")
+    REGRESSION_FLEXIBLE = (
+        "fixed finite regression data set (inputs x_i, targets y_i), flexible Gaussian "
+        "mean-variance regressor fitted by the NLL, with or without a variance floor xi")
 
     def __str__(self) -> str:
         return self.value

@@ -64,6 +64,12 @@ CATALOG: dict[str, tuple[str, str]] = {
                           "floored Student-t: cap log c(nu) - log s_min, any nu"),
     "mixture": ("vaeproofs.symbolic.mixture:derive_mixture",
                 "Gaussian mixture unbounded, one Gaussian bounded; the VAE as a mixture"),
+    "floor-collapse": ("vaeproofs.symbolic.floor_collapse:derive_floor_collapse",
+                       "linear VAE, sigma^2 >= xi: sigma^2 = max(xi, sigma^2_ML), posterior "
+                       "collapse of every l_j <= sigma^2"),
+    "heteroscedastic": ("vaeproofs.symbolic.heteroscedastic:derive_heteroscedastic",
+                        "mean-variance regression: sup per input -(m/2)(log(2 pi s^2) + 1), "
+                        "+oo iff all its targets are equal"),
 }
 
 

@@ -49,3 +49,10 @@ SEITZER = ("Seitzer, Tavakoli, Antic & Martius, 'On the pitfalls of heteroscedas
            "section 3 (beta-NLL)")
 TAKAHASHI = ("Takahashi, Iwata, Yamanaka, Yamada & Yagi, 'Student-t variational autoencoder for "
              "robust density estimation', IJCAI 2018")
+NIX_WEIGEND = ("Nix & Weigend, 'Estimating the mean and variance of the target probability "
+               "distribution', IEEE ICNN 1994 (mean network trained first, then the variance)")
+SKAFTE = ("Skafte, Jorgensen & Hauberg, 'Reliable training and estimation of variance networks', "
+          "NeurIPS 2019 (arXiv 1906.03260), section 3 (mean-variance split training)")
+STIRN = ("Stirn, Wessels, Schertzer, Pereira, Sanjana & Knowles, 'Faithful heteroscedastic "
+         "regression with neural networks', AISTATS 2023 (arXiv 2212.09184): the mean's update "
+         "is that of squared error, the variance's that of the NLL")
