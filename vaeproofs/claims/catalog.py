@@ -36,10 +36,15 @@ MATTEI_FRELLSEN_HYPOTHESES = (
     "density bounded below. With every covariance eigenvalue >= xi > 0 the log-likelihood is "
     "<= -(n D/2) log(2 pi xi); with discrete (e.g. Bernoulli) outputs it is <= 0.")
 DAI_HYPOTHESES = (
-    "Dai, Wang, Aston, Hua & Wipf (2018, Theorem 5), as the answer uses it: a fixed finite training "
-    "set, a Gaussian decoder whose covariance has no lower bound, and encoder and decoder flexible "
-    "enough to give each training point its own region of latent space of positive prior mass and "
-    "to decode that region to the point; then the negative ELBO, KL included, is unbounded below.")
+    "Dai, Wang, Aston, Hua & Wipf (JMLR 19(41), 2018, Theorem 5, p. 11; proof in appendix F): "
+    "n distinct training points in R^d, d > 1; one latent dimension; a linear encoder mean a^T x "
+    "and one scalar encoder variance shared by all points; one shared isotropic decoder variance "
+    "lambda_x I; a decoder mean that is piecewise linear with n segments (the proof's decoder "
+    "snaps z to the nearest encoder mean and outputs that training point). Then the negative "
+    "ELBO, KL included, is unbounded below (in the paper's doubled units, about (d - 1) log "
+    "lambda_x per point as lambda_x = lambda_z -> 0). The most constrained encoder and one shared "
+    "decoder variance do not rescue the ELBO; the paper (p. 12) notes that such a quantising "
+    "decoder needs capacity growing with n.")
 DAI_WIPF_HYPOTHESES = (
     "Dai & Wipf (ICLR 2019, section 3): data on an r-dimensional manifold in R^D with r < D (a "
     "population), latent dimension k >= r, decoder N(mu(z), gamma I) with one learned scalar gamma, "
@@ -158,16 +163,20 @@ THREAD_CLAIMS: tuple[Claim, ...] = (
         statement="A single learned variance shared by every pixel and every data point makes the "
         "objective bounded, even for a flexible decoder.",
         source="a remedy used in practice (the sigma-VAE of Rybkin, Daniilidis & Levine, ICML "
-        "2021, learns one shared variance). Profiling gamma at a fixed KL is no proof; the cells "
-        "construction is: memorising every point with one shared variance forces the encoder to "
-        "concentrate, at a KL cost of about (1/2) log log(1/gamma) per point, which the (D/2) "
-        "log(1/gamma) of the reconstruction outruns. The sigma-VAE code as published soft-clips "
+        "2021, learns one shared variance). Its published refutation on a finite set is Dai, "
+        "Wang, Aston, Hua & Wipf, JMLR 2018, Theorem 5 (shared lambda_x I, linear encoder mean, "
+        "one scalar encoder variance, d > 1). Profiling gamma at a fixed KL is no proof; the cells "
+        "construction sharpens Theorem 5: memorising every point with one shared variance forces "
+        "the encoder to concentrate, at a KL cost of about (1/2) log log(1/gamma) per point, which "
+        "the (D/2) log(1/gamma) of the reconstruction outruns (per point (D/2) log(1/gamma) - "
+        "(1/2) log log(1/gamma) against the theorem's (d - 1) log alpha in its doubled units; D = 1 "
+        "included; the encoder width decoupled from gamma). The sigma-VAE code as published soft-clips "
         "log sigma at -6, so the objective it ships is bounded (about 5.08 nats per pixel): see "
         "remedy.softclip-bounded",
         scope=Condition.SHARED_FLEXIBLE,
         gatherers=(sym.shared_variance_profile, hp.shared_variance_diverges,
                    tr.shared_variance_training),
-        hypotheses=DAI_WIPF_HYPOTHESES,
+        hypotheses=DAI_HYPOTHESES,
     ),
     Claim(
         id="remedy.shared-variance-linear",

@@ -226,6 +226,10 @@ def render_markdown(summary: OnsetSummary, *, figures: tuple[str, ...] = ()) -> 
                      f"{fmt(c.median_passed_step, '.0f')} | {fmt(c.median_min_variance, '.2e')} | "
                      f"{fmt(c.median_best_train_elbo, '.1f')} | {fmt(c.median_final_test_iwae, '.1f')} |")
     lines += ["", "## What it shows", "", describe(summary), "",
+              "This is what Dai, Wang, Aston, Hua & Wipf (JMLR 19(41), 2018, p. 12) predict for "
+              "the quantising decoder of their Theorem 5: memorising n points needs width or "
+              "depth growing in proportion to n, so a fixed architecture and budget reach the "
+              "collapse on small training sets only (docs/theory.md section 4.2).", "",
               "A finite run can neither prove nor refute that the objective is unbounded (the "
               "constructions of `vaeproofs verify` decide that); the study says where plain "
               "gradient training reaches the collapse within the budget. `vaeproofs verify` "
