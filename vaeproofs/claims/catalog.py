@@ -117,7 +117,7 @@ THREAD_CLAIMS: tuple[Claim, ...] = (
         source=f"first answer of the {SEED}, citing Dai, Wang, Aston, Hua & Wipf, JMLR 19(41), "
         "2018, Theorem 5",
         scope=Condition.FLEXIBLE_LEARNED_VARIANCE,
-        gatherers=(hp.elbo_diverges, tr.memorisation_passes_floor_cap),
+        gatherers=(hp.elbo_diverges, hp.encoders_must_concentrate, tr.memorisation_passes_floor_cap),
         hypotheses=DAI_HYPOTHESES,
     ),
     Claim(
@@ -127,7 +127,7 @@ THREAD_CLAIMS: tuple[Claim, ...] = (
         source=f"second answer of the {SEED}",
         scope=Condition.FLEXIBLE_LEARNED_VARIANCE,
         gatherers=(sym.answer2_identity_mean_bounded, sym.answer2_learnable_mean_unbounded,
-                   hp.elbo_bounded_claim_refuted),
+                   hp.elbo_bounded_claim_refuted, hp.encoders_must_concentrate),
     ),
     Claim(
         id="answer2.critical-point",

@@ -22,7 +22,8 @@ class Condition(str, Enum):
 
     # -- the thread's question and first answer ------------------------------------
     FLEXIBLE_LEARNED_VARIANCE = (
-        "fixed finite training set, Gaussian decoder with a learned variance and a flexible mean")
+        "fixed finite training set, Gaussian decoder with a z-dependent learned variance and any "
+        "mean that can output one training point (a constant mean suffices)")
     FLOORED = "fixed finite training set, decoder variance eigenvalues >= xi > 0"
     BERNOULLI = "fixed finite training set of binary data, Bernoulli decoder"
     FIXED_VARIANCE = "Gaussian decoder with fixed variance s0^2"
@@ -46,8 +47,8 @@ class Condition(str, Enum):
         "step budget (the onset-of-collapse study)")
     # -- remedies ------------------------------------------------------------------
     SHARED_FLEXIBLE = (
-        "fixed finite training set, flexible decoder with one learned variance shared by all "
-        "pixels and points")
+        "fixed finite training set, one learned variance shared by all pixels and points, a "
+        "decoder mean that can interpolate all n points")
     LINEAR_SHARED = "linear decoder (k latent dims) with one shared learned variance"
     STUDENT_T = "fixed finite training set, Student-t decoder with a learned scale, no floor"
     # -- vaeproofs audit: the user's own model ---------------------------------------
@@ -104,6 +105,10 @@ class Condition(str, Enum):
         "Gaussian-mixture maximum likelihood on a fixed finite set, a component's variance "
         "free to shrink")
     SINGLE_GAUSSIAN = "one Gaussian fitted by maximum likelihood to n >= 2 distinct points"
+    # -- the collapse mechanism's conditions (docs/theory.md section 1) ---------------
+    FIXED_ENCODERS = (
+        "fixed finite training set, z-dependent learned decoder variance and constant mean, the "
+        "Gaussian encoders held fixed (they do not concentrate)")
 
     def __str__(self) -> str:
         return self.value
