@@ -45,13 +45,12 @@ DAI_HYPOTHESES = (
     "lambda_x per point as lambda_x = lambda_z -> 0). The most constrained encoder and one shared "
     "decoder variance do not rescue the ELBO; the paper (p. 12) notes that such a quantising "
     "decoder needs capacity growing with n.")
-DAI_WIPF_HYPOTHESES = (
-    "Dai & Wipf (ICLR 2019, section 3): data on an r-dimensional manifold in R^D with r < D (a "
-    "population), latent dimension k >= r, decoder N(mu(z), gamma I) with one learned scalar gamma, "
-    "networks of unlimited capacity; then optimal sequences have gamma -> 0 and the ELBO grows like "
-    "((D - r)/2) log(1/gamma) per point in nats with gamma a variance (the paper's (d - r) log gamma "
-    "is the same rate in its own normalisation: the factor 2 is a convention). A finite training set "
-    "behaves like r = 0.")
+LINEAR_HYPOTHESES = (
+    "Tipping & Bishop (JRSS-B 1999, section 3): a fixed finite sample x_1..x_n in R^D, linear "
+    "decoder N(W z + b, sigma^2 I) with W of size D x k and one shared learned sigma^2, prior "
+    "N(0, I_k); the maximum likelihood is in closed form with sigma^2_ML = the mean of the D - k "
+    "smallest sample eigenvalues (k < D). Lucas, Tucker, Grosse & Norouzi (NeurIPS 2019): with a "
+    "linear encoder and diagonal posterior covariance the ELBO reaches that maximum, tight.")
 
 THREAD_CLAIMS: tuple[Claim, ...] = (
     Claim(
@@ -181,13 +180,16 @@ THREAD_CLAIMS: tuple[Claim, ...] = (
     Claim(
         id="remedy.shared-variance-linear",
         statement="With a linear decoder and one shared learned variance, the ELBO is bounded "
-        "exactly when the data covariance has rank greater than the latent dimension k.",
-        source="Tipping & Bishop 1999 (pPCA); Lucas, Tucker, Grosse & Norouzi, NeurIPS 2019; "
-        "Dai & Wipf, ICLR 2019 (docs/theory.md section 4)",
+        "exactly when the data covariance has rank greater than min(k, D - 1), k the latent "
+        "dimension: for k < D, rank > k; for k >= D, full rank D.",
+        source="Tipping & Bishop 1999 (pPCA); Lucas, Tucker, Grosse & Norouzi, NeurIPS 2019 "
+        "(docs/theory.md sections 3.4, 4.7, 4.8). The usual form 'bounded iff rank > k' assumes "
+        "k < D: for k >= D and full-rank data C = W W^T + sigma^2 I can equal the sample "
+        "covariance and the supremum is the finite Gaussian maximum",
         scope=Condition.LINEAR_SHARED,
-        gatherers=(sym.ppca_attained, sym.ppca_degenerate, hp.linear_degenerate,
-                   num.ppca_bounded_when_rank_exceeds_k),
-        hypotheses=DAI_WIPF_HYPOTHESES,
+        gatherers=(sym.ppca_attained, sym.ppca_degenerate, sym.ppca_wide_bounded, hp.linear_degenerate,
+                   num.ppca_bounded_when_rank_exceeds_k, num.ppca_wide_plateau),
+        hypotheses=LINEAR_HYPOTHESES,
     ),
     Claim(
         id="remedy.student-t-bounded",

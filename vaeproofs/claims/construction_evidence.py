@@ -96,9 +96,10 @@ def encoders_must_concentrate(ctx: EvidenceContext) -> list[Evidence]:
     text = (f"The same decoder with the encoders held fixed (x_1: N(-3, 0.1^2), the others "
             f"N(3, 0.1^2)): total ELBO {pairs} (mpmath; float64 network: {torch64}). Each other "
             f"point's leak onto the collapse region costs its q_j(A) e^alpha at least, so the "
-            f"total is <= {d['fixed_encoder_upper_bound']} -> {d['fixed_encoder_limit']} (sympy): "
-            f"without concentrating encoders this sequence is lost; with them ({row.rate}) it "
-            f"diverges.")
+            f"total is <= {d['fixed_encoder_upper_bound']} -> {d['fixed_encoder_limit']} (sympy)"
+            + (": without concentrating encoders this sequence is lost" if d["fixed_encoder_limit"] == "-oo"
+               else ": the bound does not show the sequence lost")
+            + f"; with concentrating encoders the rate is {row.rate}.")
     return [Evidence("high-precision", text, None, Condition.FIXED_ENCODERS, figures=("constructions",),
                      data={"alphas": d["fixed_encoder_alphas"], "values": d["fixed_encoder_values"],
                            "limit": d["fixed_encoder_limit"]})]

@@ -1,0 +1,115 @@
+"""Issue #18 items 1-13: the corrected statements, settings and evidence, flipped by the facts.
+
+Each test evaluates the gatherers on computed rows and derivations (quick values, shared
+per module) and checks that a different computation would give a different verdict.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+from vaeproofs import constructions
+from vaeproofs.claims import CLAIMS, EvidenceContext, evaluate_claim
+from vaeproofs.claims import construction_evidence as hp
+from vaeproofs.claims import numeric_evidence as num
+from vaeproofs.claims import symbolic_evidence as sym
+from vaeproofs.claims.conditions import Condition
+from vaeproofs.claims.verdict import decide
+
+ROWS = ("half_space_elbo", "memorising_elbo", "manifold", "degenerate_linear")
+
+
+@pytest.fixture(scope="module")
+def base() -> EvidenceContext:
+    ctx = EvidenceContext(quick=True)
+    ctx._cache["constructions"] = {
+        n: constructions.evaluate_construction(constructions.get(n), constructions.get(n).quick_values(),
+                                               dps=20, digits=False) for n in ROWS}
+    return ctx
+
+
+def _patched(base: EvidenceContext, row: str | None = None, patch: dict[str, Any] | None = None,
+             derivation: str | None = None, facts: dict[str, Any] | None = None) -> EvidenceContext:
+    ctx = EvidenceContext(quick=True)
+    ctx._cache = dict(base._cache)
+    ctx._cache["constructions"] = dict(base._cache["constructions"])
+    if row is not None:
+        ctx._cache["constructions"][row] = dataclasses.replace(base._cache["constructions"][row],
+                                                               **(patch or {}))
+    if derivation is not None:
+        d = base.derivation(derivation)
+        ctx._cache[f"derivation:{derivation}"] = dataclasses.replace(
+            d, facts=dataclasses.replace(d.facts, **(facts or {})))
+    return ctx
+
+
+def _claim(cid: str) -> Any:
+    return next(c for c in CLAIMS if c.id == cid)
+
+
+# -- item 1: Theorem 5 is the shared-variance result ------------------------------------
+def test_theorem_5_is_cited_with_its_hypotheses_for_the_shared_variance_claim() -> None:
+    claim = _claim("remedy.shared-variance-bounded")
+    for needed in ("Theorem 5", "lambda_x I", "linear encoder mean", "one scalar encoder variance",
+                   "piecewise linear with n segments", "d > 1"):
+        assert needed in claim.hypotheses, needed
+    assert claim.hypotheses == _claim("answer1.elbo-unbounded").hypotheses
+    assert "covariance has no lower bound" not in claim.hypotheses
+
+
+# -- items 2, 4, 5: each ELBO sequence votes in the setting it is about ---------------
+def test_elbo_sequences_are_filed_under_their_own_settings(base: EvidenceContext) -> None:
+    by_condition = {e.data["name"]: e.condition for e in hp.elbo_diverges(base)}
+    assert by_condition == {"half_space_elbo": Condition.FLEXIBLE_LEARNED_VARIANCE,
+                            "memorising_elbo": Condition.SHARED_FLEXIBLE,
+                            "manifold": Condition.LOWER_DIMENSIONAL_POPULATION}
+    shared = {e.data["name"]: e.condition for e in hp.shared_variance_diverges(base)}
+    assert shared["manifold"] == Condition.LOWER_DIMENSIONAL_POPULATION
+    assert "z-dependent" in Condition.FLEXIBLE_LEARNED_VARIANCE.value
+    assert "interpolate all n points" in Condition.SHARED_FLEXIBLE.value
+
+
+def test_the_elbo_claim_follows_the_half_space_row(base: EvidenceContext) -> None:
+    scope = _claim("answer1.elbo-unbounded").scope
+    assert decide(scope, hp.elbo_diverges(base))[0] == "holds"
+    flipped = _patched(base, "half_space_elbo", {"bounded": True})
+    assert decide(scope, hp.elbo_diverges(flipped))[0] == "fails"
+    # the curve row no longer votes for the finite-set claims
+    curve = _patched(base, "manifold", {"bounded": True})
+    assert decide(scope, hp.elbo_diverges(curve))[0] == "holds"
+    assert decide(_claim("remedy.shared-variance-bounded").scope,
+                  hp.shared_variance_diverges(curve))[0] == "fails"
+
+
+def test_fixed_encoder_evidence_reports_the_computed_collapse(base: EvidenceContext) -> None:
+    (ev,) = hp.encoders_must_concentrate(base)
+    assert ev.supports is None and ev.condition == Condition.FIXED_ENCODERS
+    assert ev.data["limit"] == "-oo" and "-3.14858e+27" in ev.summary
+    row = base.construction("half_space_elbo")
+    other = dict(row.diagnostics, fixed_encoder_values=["1", "2"], fixed_encoder_limit="oo",
+                 fixed_encoder_torch_float64=[1.0, 2.0])
+    (patched,) = hp.encoders_must_concentrate(_patched(base, "half_space_elbo", {"diagnostics": other}))
+    assert patched.data["limit"] == "oo" and "-3.14858e+27" not in patched.summary
+    assert "lost" in ev.summary and "does not show" in patched.summary
+
+
+# -- item 3: bounded iff rank > min(k, D - 1) -------------------------------------------
+def test_linear_claim_holds_and_the_wide_case_decides_between_the_statements(
+        base: EvidenceContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    claim = _claim("remedy.shared-variance-linear")
+    real = evaluate_claim(claim, base)
+    assert real.verdict == "holds" and not real.errors
+    wide = sym.ppca_wide_bounded(base) + num.ppca_wide_plateau(base)
+    assert [e.supports for e in wide] == [True, True]
+    # the derivation saying the k >= D supremum is infinite would contradict the statement
+    flipped = _patched(base, derivation="ppca-degenerate", facts={"wide_sup_finite": False})
+    assert evaluate_claim(claim, flipped).verdict == "conflict"
+    # the old statement ("bounded iff rank > k") is contradicted by both kinds of evidence
+    monkeypatch.setattr(sym, "linear_rank_threshold_predicts_bounded",
+                        lambda rank, dim, k: rank > k)
+    assert [e.supports for e in sym.ppca_wide_bounded(base) + num.ppca_wide_plateau(base)] == [
+        False, False]
+    assert "min(k, D - 1)" in claim.statement and "Tipping & Bishop" in claim.hypotheses
