@@ -7,6 +7,7 @@ per module) and checks that a different computation would give a different verdi
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 import pytest
@@ -113,3 +114,43 @@ def test_linear_claim_holds_and_the_wide_case_decides_between_the_statements(
     assert [e.supports for e in sym.ppca_wide_bounded(base) + num.ppca_wide_plateau(base)] == [
         False, False]
     assert "min(k, D - 1)" in claim.statement and "Tipping & Bishop" in claim.hypotheses
+
+
+# -- items 6, 7: beta-NLL under SGD and under Adam ----------------------------------------
+def test_python_paths_are_torch_optims_update_rules() -> None:
+    from vaeproofs.numeric.beta_nll_dynamics import _paths, torch_paths
+
+    for beta in (0.0, 0.5, 1.0):
+        sgd, adam = _paths(beta, 3e-3, (200,), 1e-8)
+        t_sgd, t_adam = torch_paths(beta, steps=200)
+        assert abs(sgd[0] - t_sgd) <= 1e-13 and abs(adam[0] - t_adam) <= 1e-13
+
+
+def test_sgd_slows_to_a_power_law_while_adam_falls_about_linearly() -> None:
+    from vaeproofs.numeric.beta_nll_dynamics import memorised_dynamics
+
+    nll = memorised_dynamics(0.0)
+    assert nll.sgd == pytest.approx(nll.sgd_flow, rel=1e-9)          # linear: -lr t / 2
+    assert nll.adam_rate_per_lr == pytest.approx(1.0, rel=1e-6)       # linear: -lr t
+    for beta in (0.5, 1.0):
+        r = memorised_dynamics(beta)
+        sgd_steps = [b - a for a, b in zip(r.sgd, r.sgd[1:], strict=False)]
+        adam_steps = [b - a for a, b in zip(r.adam, r.adam[1:], strict=False)]
+        # per doubling of the steps: SGD loses about (1/beta) log 2, Adam more each time
+        # until its eps is reached (beta = 1/2: near s = -35.5)
+        assert all(abs(d + math.log(2) / beta) < 0.1 for d in sgd_steps[1:])
+        assert adam_steps[1] < adam_steps[0] < sgd_steps[0]
+        assert r.adam[-1] > r.adam_saturation - 10
+
+
+def test_theory_doc_carries_the_computed_dynamics() -> None:
+    from pathlib import Path
+
+    from vaeproofs.numeric.beta_nll_dynamics import memorised_dynamics
+
+    text = " ".join((Path(__file__).resolve().parents[1] / "docs" / "theory.md").read_text().split())
+    for beta, name in ((0.5, "beta = 1/2"), (1.0, "beta = 1")):
+        r = memorised_dynamics(beta)
+        expected = (f"{name}, SGD " + ", ".join(f"{v:.2f}" for v in r.sgd) + ", Adam "
+                    + ", ".join(f"{v:.2f}" for v in r.adam))
+        assert expected in text, expected

@@ -285,7 +285,7 @@ BEYOND_THREAD_CLAIMS: tuple[Claim, ...] = (
         "under-fitted means, not the collapse)",
         scope=Condition.BETA_NLL,
         gatherers=(rsym.beta_nll_fixed_point, rhp.beta_nll_memorising, rtr.beta_nll_training,
-                   rtr.beta_nll_stationary_point),
+                   rtr.beta_nll_stationary_point, rtr.beta_nll_adam_dynamics),
     ),
     Claim(
         id="remedy.student-t-floored-bounded",

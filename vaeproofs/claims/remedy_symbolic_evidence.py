@@ -170,8 +170,10 @@ def beta_nll_fixed_point(ctx: EvidenceContext) -> list[Evidence]:
         f"stationary variance is v* = {f.stationary_variance}, the NLL's for every beta "
         f"({f.same_as_nll}). With a memorised mean the gradient is positive for all v "
         f"({f.memorised_gradient_positive}) and the flow v(t) = (v0^-beta + beta t/2)^(-1/beta) "
-        f"({f.flow_solves}) -> {f.flow_limit}: a power law instead of an exponential, slowed "
-        f"not stopped. The model's log-likelihood -> {f.loglik_limit} while the reported "
+        f"({f.flow_solves}) -> {f.flow_limit}: under plain gradient descent a power law instead of "
+        f"an exponential, slowed not stopped (Adam, nearly blind to the factor v^beta, keeps it "
+        f"falling about linearly: see the measured dynamics). The model's log-likelihood -> "
+        f"{f.loglik_limit} while the reported "
         f"beta-NLL value -> {f.weighted_loss_limit}.",
         f.prevents_collapse, Condition.BETA_NLL)]
 
