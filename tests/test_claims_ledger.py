@@ -20,7 +20,8 @@ from vaeproofs.claims import symbolic_evidence as sym
 from vaeproofs.claims.conditions import Condition
 from vaeproofs.claims.verdict import decide
 
-ROWS = ("half_space_elbo", "memorising_elbo", "manifold", "degenerate_linear")
+ROWS = ("half_space_elbo", "memorising_elbo", "manifold", "degenerate_linear",
+        "fresh_dequantisation_elbo", "static_dequantisation_elbo")
 
 
 @pytest.fixture(scope="module")
@@ -154,3 +155,16 @@ def test_theory_doc_carries_the_computed_dynamics() -> None:
         expected = (f"{name}, SGD " + ", ".join(f"{v:.2f}" for v in r.sgd) + ", Adam "
                     + ", ".join(f"{v:.2f}" for v in r.adam))
         assert expected in text, expected
+
+
+# -- item 8: fresh dequantisation bounds an average; static noise reads as unbounded ------
+def test_dequantisation_conditions_line_reads_as_the_statement_says(base: EvidenceContext) -> None:
+    from vaeproofs.claims import remedy_construction_evidence as rhp
+    from vaeproofs.claims import remedy_symbolic_evidence as rsym
+
+    claim = _claim("remedy.fresh-dequantisation-bounded")
+    claim = dataclasses.replace(claim, gatherers=(rsym.dequantisation_bound, rhp.fresh_against_static))
+    result = evaluate_claim(claim, base)
+    assert result.verdict == "holds"
+    assert "leave the objective unbounded" in result.conditions
+    assert "average over the n points" in claim.scope.value and "H(w)" in claim.statement

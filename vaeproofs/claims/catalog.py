@@ -229,8 +229,10 @@ BEYOND_THREAD_CLAIMS: tuple[Claim, ...] = (
     Claim(
         id="remedy.fresh-dequantisation-bounded",
         statement="Dequantising integer-valued data with uniform noise drawn afresh at every "
-        "step bounds the expected objective (by D log(1/Delta) - log n per point for n distinct "
-        "grid points of spacing Delta in D dimensions), while noise drawn once and kept does not.",
+        "step bounds the expected objective (averaged over n distinct grid points of spacing "
+        "Delta in D dimensions, by D log(1/Delta) - log n per point; a single point by "
+        "D log(1/Delta); with repeated points, D log(1/Delta) - H(w), w the empirical weights of "
+        "the distinct points), while noise drawn once and kept does not.",
         source="Theis, van den Oord & Bethge, 'A note on the evaluation of generative models', "
         "ICLR 2016, section 3.1",
         scope=Condition.FRESH_DEQUANTISATION,

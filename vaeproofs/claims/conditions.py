@@ -70,10 +70,12 @@ class Condition(str, Enum):
     INFINITE_NEGENTROPY = "population with a density but h(p) = -infinity"
     FRESH_DEQUANTISATION = (
         "n distinct points on a grid of spacing Delta in D dimensions, uniform noise on the "
-        "cells drawn afresh at every step, any decoder family")
+        "cells drawn afresh at every step, any decoder family; the bound is on the average over "
+        "the n points of the expected objective")
     STATIC_DEQUANTISATION = (
-        "the same grid points with the uniform noise drawn once and kept (a fixed finite set), "
-        "flexible Gaussian decoder with a learned variance")
+        "the statement's second part, that the same grid points with the uniform noise drawn "
+        "once and kept (a fixed finite set) leave the objective unbounded (flexible Gaussian "
+        "decoder with a learned variance)")
     PMF_DECODER = (
         "fixed finite training set of discrete data, decoder with a probability mass function "
         "per pixel (categorical, discretised logistic, bin-integrated Gaussian), any learned "
