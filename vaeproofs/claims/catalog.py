@@ -139,10 +139,16 @@ THREAD_CLAIMS: tuple[Claim, ...] = (
     ),
     Claim(
         id="comment.fixed-sigma-large-lambda-unbounded",
-        statement="In that 1-D example, holding the posterior scale fixed and letting lambda grow "
-        "without limit makes the objective unbounded.",
-        source=f"comment on the second answer of the {SEED}",
-        scope=Condition.ANSWER2_EXAMPLE,
+        statement="Assuming the answer's result is correct (its objective, with +lambda s^2), "
+        "holding the posterior scale fixed and letting lambda grow without limit makes the "
+        "objective unbounded, so the problem is ill-posed after all.",
+        source=f"comment on the second answer of the {SEED}, which states its premise: "
+        "'assuming that your result in 1. is correct'. Judged as the conditional it is: under the "
+        "premise the conclusion follows; the premise is false (the answer's objective has two "
+        "slips, docs/theory.md section 3.6), and in the ELBO derived from the example's "
+        "definitions the same limit is -oo. The conclusion, ill-posed, is right for the model "
+        "once its mean is learnable",
+        scope=Condition.ANSWER2_OBJECTIVE,
         gatherers=(sym.comment_fixed_s_limit, sym.comment_fixed_s_limit_learnable_mean),
     ),
     Claim(
