@@ -168,3 +168,26 @@ def test_dequantisation_conditions_line_reads_as_the_statement_says(base: Eviden
     assert result.verdict == "holds"
     assert "leave the objective unbounded" in result.conditions
     assert "average over the n points" in claim.scope.value and "H(w)" in claim.statement
+
+
+# -- item 10: answer 3 at realistic size --------------------------------------------------
+def test_onset_shrinkage_votes_from_the_noise_ratio(monkeypatch: pytest.MonkeyPatch) -> None:
+    from vaeproofs.claims import study_evidence as study
+    from vaeproofs.sweep.onset import load_shipped_summary
+
+    summary = load_shipped_summary()
+    assert summary is not None and summary.data_dim == 64
+    assert summary.noise_variance() == pytest.approx((1 / 17) ** 2 / 12, rel=1e-15)
+    assert summary.gibbs_bound(1438) == pytest.approx(64 * math.log(17) - math.log(1438), rel=1e-15)
+    (ev,) = study.onset_shrinkage(EvidenceContext(quick=True))
+    assert ev.supports is True and ev.condition == Condition.PER_PIXEL_TRAINED
+    for w, ratio in ev.data["ratios"].items():
+        cell = summary.cell("per-pixel", int(w), 1438)
+        assert ratio == pytest.approx(cell.median_min_variance * 12 * 17**2, rel=1e-12)
+        assert 0.2 < ratio < 0.35            # 3-4.5 times below Delta^2/12
+    # variances above the noise level would vote against the claim
+    raised = dataclasses.replace(summary, cells=tuple(
+        dataclasses.replace(c, median_min_variance=1e-3) for c in summary.cells))
+    monkeypatch.setattr(study, "load_shipped_summary", lambda: raised)
+    (ev,) = study.onset_shrinkage(EvidenceContext(quick=True))
+    assert ev.supports is False

@@ -158,10 +158,11 @@ THREAD_CLAIMS: tuple[Claim, ...] = (
         source=f"third answer of the {SEED}. The answer cites Akrami, Joshi, Aydore & Leahy 2020 "
         "(arXiv 2010.09042), who report that learned decoder variances are under-estimated, not "
         "that the objective diverges, and say nothing about the KL term; the claim about the KL "
-        "term is the answer's own. The training evidence here is 16 points: the memorisation "
-        "regime",
+        "term is the answer's own. The training evidence is 16 points (the memorisation "
+        "regime) and, at realistic size, the onset study's 1438 dequantised digits, where the "
+        "smallest learned variances fall below the dequantisation noise variance Delta^2/12",
         scope=Condition.PER_PIXEL_TRAINED,
-        gatherers=(tr.variance_shrinks, hp.elbo_diverges, study.onset_study),
+        gatherers=(tr.variance_shrinks, hp.elbo_diverges, study.onset_study, study.onset_shrinkage),
     ),
     Claim(
         id="remedy.shared-variance-bounded",

@@ -40,8 +40,8 @@ class Condition(str, Enum):
         "the same 1-D example once the decoder mean a*z is learnable (a = 0, any fixed s)")
     # -- the third answer ----------------------------------------------------------
     PER_PIXEL_TRAINED = (
-        "per-pixel learned decoder variance, trained by Adam on 16 real training points (the "
-        "memorisation regime)")
+        "per-pixel learned decoder variance, trained by Adam on real digits: 16 training points "
+        "(the memorisation regime) and, in the onset study, all 1438 dequantised training digits")
     ONSET_STUDY = (
         "Gaussian decoders trained by Adam on 16 up to all 1438 dequantised digits within a fixed "
         "step budget (the onset-of-collapse study)")
