@@ -191,3 +191,17 @@ def test_onset_shrinkage_votes_from_the_noise_ratio(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(study, "load_shipped_summary", lambda: raised)
     (ev,) = study.onset_shrinkage(EvidenceContext(quick=True))
     assert ev.supports is False
+
+
+# -- item 11: the mixture analogy, shared variance ----------------------------------------
+def test_shared_variance_mixture_is_bounded_iff_n_exceeds_k(base: EvidenceContext) -> None:
+    from vaeproofs.claims import remedy_symbolic_evidence as rsym
+
+    ev = next(e for e in rsym.mixture_analogy(base) if e.condition == Condition.SHARED_VARIANCE_MIXTURE)
+    assert ev.supports is True and "28.486124" in ev.summary and "3447.825" in ev.summary
+    for facts in ({"shared_k_below_n_bounded": False}, {"shared_k_equals_n_limit": "0"}):
+        ctx = _patched(base, derivation="mixture", facts=facts)
+        flipped = next(e for e in rsym.mixture_analogy(ctx)
+                       if e.condition == Condition.SHARED_VARIANCE_MIXTURE)
+        assert flipped.supports is False
+    assert "affinely span" in Condition.SINGLE_GAUSSIAN.value

@@ -106,8 +106,13 @@ class Condition(str, Enum):
     GAUSSIAN_MIXTURE = (
         "Gaussian-mixture maximum likelihood on a fixed finite set, a component's variance "
         "free to shrink")
-    SINGLE_GAUSSIAN = "one Gaussian fitted by maximum likelihood to n >= 2 distinct points"
+    SINGLE_GAUSSIAN = (
+        "one Gaussian, 1-D or isotropic, fitted by maximum likelihood to n >= 2 distinct points "
+        "(a full-covariance Gaussian in R^D needs points that affinely span R^D)")
     # -- the collapse mechanism's conditions (docs/theory.md section 1) ---------------
+    SHARED_VARIANCE_MIXTURE = (
+        "Gaussian-mixture maximum likelihood on n distinct points, K components with one shared "
+        "variance (the finite analogue of the shared-variance claims)")
     FIXED_ENCODERS = (
         "fixed finite training set, z-dependent learned decoder variance and constant mean, the "
         "Gaussian encoders held fixed (they do not concentrate)")

@@ -214,4 +214,13 @@ def mixture_analogy(ctx: EvidenceContext) -> list[Evidence]:
                  f"({f.mle_is_maximum}), of value {f.single_gaussian_max}; the collapse gives "
                  f"{f.single_gaussian_collapse_limit}.",
                  None, Condition.SINGLE_GAUSSIAN),
+        Evidence("symbolic",
+                 f"K components with one shared variance on n distinct points: bounded iff n > K. "
+                 f"For K < n some point is >= delta/2 from every mean (pigeonhole), so the "
+                 f"log-likelihood is <= -(n/2) log(2 pi v) - delta^2/(8 v), whose maximum over v is "
+                 f"{f.shared_k_below_n_max} (finite: {f.shared_k_below_n_bounded}); for K = n the "
+                 f"lower bound n(-log n - log(2 pi)/2 + log(1/v)/2) -> {f.shared_k_equals_n_limit} "
+                 f"(K = n = 3 on x = (0, 1, 3): {', '.join(f.shared_k_equals_n_values)} at v = "
+                 f"1e-10, 1e-100, 1e-1000, mpmath). A VAE is an infinite mixture, K > n.",
+                 f.shared_bounded_iff_n_above_k, Condition.SHARED_VARIANCE_MIXTURE),
     ]

@@ -49,3 +49,10 @@ SEITZER = ("Seitzer, Tavakoli, Antic & Martius, 'On the pitfalls of heteroscedas
            "section 3 (beta-NLL)")
 TAKAHASHI = ("Takahashi, Iwata, Yamanaka, Yamada & Yagi, 'Student-t variational autoencoder for "
              "robust density estimation', IJCAI 2018")
+MIXTURE_DEGENERACY = ("Kiefer & Wolfowitz, 'Consistency of the maximum likelihood estimator in the "
+                      "presence of infinitely many incidental parameters', Ann. Math. Statist. 27 "
+                      "(1956) (unbounded normal-mixture likelihood); Day, 'Estimating the components "
+                      "of a mixture of normal distributions', Biometrika 56 (1969) (the "
+                      "singularities); Hathaway, 'A constrained formulation of maximum-likelihood "
+                      "estimation for normal mixture distributions', Ann. Statist. 13 (1985) "
+                      "(bounded under min sigma_k/sigma_l >= c > 0)")
