@@ -205,3 +205,17 @@ def test_shared_variance_mixture_is_bounded_iff_n_exceeds_k(base: EvidenceContex
                        if e.condition == Condition.SHARED_VARIANCE_MIXTURE)
         assert flipped.supports is False
     assert "affinely span" in Condition.SINGLE_GAUSSIAN.value
+
+
+# -- item 12: the floored Student-t's sources ---------------------------------------------
+def test_student_t_floor_sources_and_caps_match_the_derivation(base: EvidenceContext) -> None:
+    from pathlib import Path
+
+    from vaeproofs.symbolic.student_t_floored import StudentTFlooredFacts
+
+    f = StudentTFlooredFacts.of(base.derivation("student-t-floored"))
+    text = (Path(__file__).resolve().parents[1] / "docs" / "theory.md").read_text()
+    assert f"< {f.cap_nu3_scale_1e3:.3f} at nu = 3; < {f.cap_any_nu_scale_1e3:.3f} over nu > 3" in text
+    assert f"log(c(3)/1e-3) = {f.cap_nu3_scale_1e3:.4f}" in " ".join(text.split())
+    source = _claim("remedy.student-t-floored-bounded").source
+    assert "MIWAE" in source and "Normal, not of a Student-t" in source

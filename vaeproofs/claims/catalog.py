@@ -301,7 +301,9 @@ BEYOND_THREAD_CLAIMS: tuple[Claim, ...] = (
         statement="A Student-t decoder whose scale is floored (scale >= s_min > 0) has a "
         "bounded objective, for any degrees of freedom.",
         source="Takahashi, Iwata, Yamanaka, Yamada & Yagi, IJCAI 2018 (the decoder family); "
-        "floors as in MIWAE and TensorFlow Probability examples",
+        "floors as in the MIWAE notebooks (Mattei & Frellsen 2019: df = 3 + softplus, scale = "
+        "softplus + 1e-3, a cap of log(c(3)/1e-3) nats per pixel at nu = 3). TensorFlow "
+        "Probability's regression tutorial floors the scale of a Normal, not of a Student-t",
         scope=Condition.STUDENT_T_FLOORED,
         gatherers=(rsym.student_t_floored_cap, rhp.student_t_floored_bounded,
                    rtr.student_t_floored_under_cap),
