@@ -219,3 +219,26 @@ def test_student_t_floor_sources_and_caps_match_the_derivation(base: EvidenceCon
     assert f"log(c(3)/1e-3) = {f.cap_nu3_scale_1e3:.4f}" in " ".join(text.split())
     source = _claim("remedy.student-t-floored-bounded").source
     assert "MIWAE" in source and "Normal, not of a Student-t" in source
+
+
+# -- item 13: bounded, but the collapse direction remains; which rates are sharp ----------
+def test_bin_integrated_gradient_vanishes_like_exp_minus_delta2_over_8s2(base: EvidenceContext) -> None:
+    from vaeproofs.claims import remedy_symbolic_evidence as rsym
+    from vaeproofs.symbolic.discretised import DiscretisedFacts
+
+    assert DiscretisedFacts.of(base.derivation("discretised")).gaussian_bin_gradient_exponent == "-1"
+    (ev,) = rsym.discretised_cap(base)
+    assert "-> -1" in ev.summary and "NPMLE" in ev.summary and ev.supports is True
+    ctx = _patched(base, derivation="discretised", facts={"gaussian_bin_gradient_exponent": "0"})
+    assert "-> 0)" in rsym.discretised_cap(ctx)[0].summary
+
+
+def test_rate_notes_say_which_rates_are_lower_bounds() -> None:
+    for name in ("continuous_bernoulli_elbo", "student_t_elbo"):
+        assert "lower bound on the supremum's growth" in constructions.get(name).rate_note
+    assert "sharp" in constructions.get("memorising_elbo").rate_note
+
+
+def test_the_evidence_text_carries_the_rate_note(base: EvidenceContext) -> None:
+    row = base.construction("memorising_elbo")
+    assert row.rate_note and f"({row.rate_note})" in hp.describe_row(row)

@@ -102,7 +102,9 @@ THREAD_CLAIMS: tuple[Claim, ...] = (
         "objective is bounded, so the problem is well-posed. Precisely: any decoder that gives "
         "each pixel a probability mass function has log-likelihood and ELBO <= 0; bounded does "
         "not mean a maximiser exists (for n distinct binary points the supremum of the total "
-        "log-likelihood is -n log n, approached but not attained). The exceptions are discrete "
+        "log-likelihood is -n log n, approached but not attained, at memorised points: the "
+        "collapse direction remains; -n log n is the NPMLE value of Mattei & Frellsen's section "
+        "2.2). The exceptions are discrete "
         "data fitted with a density decoder (as the toolkit's own digits runs do) and the "
         "continuous Bernoulli on exact 0/1 values.",
         source=f"first answer of the {SEED}, citing Mattei & Frellsen 2018, section 2.1",

@@ -27,7 +27,7 @@ def describe_row(row: ConstructionRow) -> str:
     text = (f"{row.title}: the {row.objective} goes from {_short(row.values[0])} at "
             f"{p} = {row.parameter_values[0]} to {_short(row.values[-1])} at {p} = "
             f"{row.parameter_values[-1]} (mpmath); sympy limit along the sequence: "
-            f"{limit}; rate {row.rate}.")
+            f"{limit}; rate {row.rate}" + (f" ({row.rate_note})." if row.rate_note else "."))
     if row.cap is not None:
         text += f" Cap {_short(row.cap)}: every value under it: {row.under_cap}."
     rel = row.max_torch_rel_error

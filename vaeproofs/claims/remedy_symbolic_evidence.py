@@ -95,7 +95,11 @@ def discretised_cap(ctx: EvidenceContext) -> list[Evidence]:
         f"sum_i log p(x_i) <= {f.marginal_sup_total} (p_i = 1/n: "
         f"{f.marginal_optimum_equal_masses}; {f.marginal_sup_n16:.2f} nats for n = 16), a "
         f"supremum that sigmoid, softmax or positive-scale bins never attain. Bounded does "
-        f"not mean a maximiser exists.",
+        f"not mean a maximiser exists: the supremum is approached at memorised points (the "
+        f"NPMLE value of Mattei & Frellsen 2018, section 2.2), so the collapse direction "
+        f"remains; what stalls it in practice is that a bin-integrated Gaussian's gradient "
+        f"along it vanishes like exp(-Delta^2/(8 s^2)) (log|gradient| / (Delta^2/(8 s^2)) -> "
+        f"{f.gaussian_bin_gradient_exponent}).",
         f.bounded_by_zero, Condition.PMF_DECODER)]
 
 
@@ -220,7 +224,7 @@ def mixture_analogy(ctx: EvidenceContext) -> list[Evidence]:
                  f"log-likelihood is <= -(n/2) log(2 pi v) - delta^2/(8 v), whose maximum over v is "
                  f"{f.shared_k_below_n_max} (finite: {f.shared_k_below_n_bounded}); for K = n the "
                  f"lower bound n(-log n - log(2 pi)/2 + log(1/v)/2) -> {f.shared_k_equals_n_limit} "
-                 f"(K = n = 3 on x = (0, 1, 3): {', '.join(f.shared_k_equals_n_values)} at v = "
+                 f"(K = n = 3 on x = (0, 1, 3): {f.shared_k_equals_n_values} at v = "
                  f"1e-10, 1e-100, 1e-1000, mpmath). A VAE is an infinite mixture, K > n.",
                  f.shared_bounded_iff_n_above_k, Condition.SHARED_VARIANCE_MIXTURE),
     ]

@@ -147,6 +147,7 @@ def evaluate_construction(construction: Construction | str, values: Sequence[Any
         float64_limit=_float_limit(construction, "float64"),
         float32_limit=_float_limit(construction, "float32"),
         sources=tuple(construction.sources),
+        rate_note=construction.rate_note,
         seconds=round(time.perf_counter() - start, 3),
     )
 

@@ -65,7 +65,7 @@ class MixtureFacts(FactRecord):
         shared_k_below_n_bounded: that maximum is finite (bounded iff n > K, first half).
         shared_k_equals_n_limit: the K = n mixture's log-likelihood as v -> 0 ("oo").
         shared_k_equals_n_values: that log-likelihood on x = (0, 1, 3) at v = 1e-10, 1e-100,
-            1e-1000 (mpmath), as text.
+            1e-1000 (mpmath), as comma-separated text.
     """
 
     mle_is_mean_and_spread: bool
@@ -79,7 +79,7 @@ class MixtureFacts(FactRecord):
     shared_k_below_n_max: str = ""
     shared_k_below_n_bounded: bool = False
     shared_k_equals_n_limit: str = ""
-    shared_k_equals_n_values: tuple[str, ...] = ()
+    shared_k_equals_n_values: str = ""
 
     @property
     def shared_bounded_iff_n_above_k(self) -> bool:
@@ -161,7 +161,7 @@ def derive_mixture() -> Derivation:
                                           / len(xs) / mpmath.sqrt(2 * mpmath.pi * v_)) for xi in xs), 8)
 
     with mpmath.workdps(30):
-        values = tuple(k_eq_n_loglik(e) for e in (10, 100, 1000))
+        values = ", ".join(k_eq_n_loglik(e) for e in (10, 100, 1000))
     d.results.update(single_loglik=ll, single_max=best, mixture_lower_bound=lower,
                      shared_pigeonhole_bound=pigeon, shared_k_equals_n_lower=k_eq_n_lower)
     facts = MixtureFacts(
