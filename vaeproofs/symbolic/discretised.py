@@ -118,8 +118,12 @@ def derive_discretised() -> Derivation:
     # Why bin-integrated Gaussians stall: in t = 1/s the log-derivative of the own-bin mass is
     # -t d/dt log erf(t/(2 sqrt 2)), whose size decays like exp(-t^2/8) = exp(-Delta^2/(8 s^2)).
     t = sp.Symbol("t", positive=True)
-    grad = -t * sp.diff(sp.log(sp.erf(t / (2 * sp.sqrt(2)))), t)
-    exponent = sp.limit(sp.log(-grad) / (t**2 / 8), t, sp.oo)
+    mass_t = sp.erf(t / (2 * sp.sqrt(2)))
+    grad = -t * sp.diff(sp.log(mass_t), t)
+    # log|g| = log t - t^2/8 - log(erf(.)) + const; erf(.) -> 1 (a finite positive limit), so
+    # that term is o(t^2) and is replaced by its limit before the (elementary) limit is taken.
+    log_g = sp.expand_log(sp.log(-grad), force=True)
+    exponent = sp.limit(log_g.subs(mass_t, sp.limit(mass_t, t, sp.oo)) / (t**2 / 8), t, sp.oo)
     d.step("The collapse direction remains (the supremum is approached as s -> 0), but the "
            "force along it vanishes: d log P_gauss / d log s, in t = 1/s,",
            equation(sp.Symbol("g(t)"), sp.simplify(grad)))
