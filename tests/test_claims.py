@@ -108,11 +108,14 @@ def test_symbolic_verdict_follows_the_derivation() -> None:
 
 
 def test_comment_verdict_follows_the_limit() -> None:
+    # the comment is a conditional: judged under its premise (the answer's objective as written)
     claim = _claim("comment.fixed-sigma-large-lambda-unbounded")
     real = evaluate_claim(claim, EvidenceContext())
+    assert real.verdict == "holds"
+    assert "fails for the answer's 1-D example" in real.conditions  # the premise is false
     flipped = real.verdict != "holds"  # the fact that would make it hold, or fail
     patched = evaluate_claim(claim, _context_with_patched_derivation(
-        "answer2", comment_objection_holds_for_derived_elbo=flipped))
+        "answer2", comment_objection_holds_for_answer_objective=flipped))
     assert {real.verdict, patched.verdict} == {"holds", "fails"}
 
 

@@ -17,7 +17,8 @@ DIVERGENT = ["exact_likelihood", "memorising_elbo", "degenerate_linear", "manifo
 BOUNDED = ["floored_exact_likelihood", "floored_elbo", "bernoulli_elbo"]
 # Beyond the thread (tested in test_constructions_beyond.py): the continuous Bernoulli
 # diverges only like log log(1/eps), so no bound of 1e3 is reached at a representable eps.
-BEYOND_DIVERGENT = ["gmm_likelihood", "static_dequantisation_elbo", "continuous_bernoulli_elbo"]
+BEYOND_DIVERGENT = ["gmm_likelihood", "static_dequantisation_elbo", "continuous_bernoulli_elbo",
+                    "half_space_elbo"]
 BEYOND_BOUNDED = ["fresh_dequantisation_elbo", "softclip_likelihood",
                   "floored_student_t_likelihood", "gaussian_nll_eps"]
 # Rounding of a 30-digit evaluation of a value of size <= 1e4 (values reach ~7e3).

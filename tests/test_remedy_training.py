@@ -168,12 +168,14 @@ def test_capped_heads_vote_for_and_a_violation_votes_against(tiny_runs) -> None:
 def test_fresh_dequantisation_vote_follows_the_bound(tiny_runs) -> None:  # type: ignore[no-untyped-def]
     fresh = tiny_runs["per-pixelfresh"]
     [ev] = fresh_dequantisation_under_bound(_ctx_with({"a": fresh}))
-    assert ev.supports is True and ev.condition is Condition.FRESH_DEQUANTISATION
+    # one noise draw per point cannot test a bound on the expectation: informative only
+    assert ev.supports is None and ev.condition is Condition.FRESH_DEQUANTISATION
+    assert "respected by this estimate" in ev.summary
     bound = 64 * math.log(17) - math.log(8)  # 8 distinct digits (Theis et al. 2016)
     assert ev.data["bound"] == pytest.approx(bound, rel=1e-15)
     [ev] = fresh_dequantisation_under_bound(
         _ctx_with({"a": _tampered(fresh, train_elbo_mean=bound + 1)}))
-    assert ev.supports is False
+    assert ev.supports is None and "exceeded by this estimate" in ev.summary
 
 
 def test_gaussian_nll_eps_votes_only_when_the_variance_is_below_eps(tiny_runs) -> None:  # type: ignore[no-untyped-def]

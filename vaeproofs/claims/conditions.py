@@ -22,7 +22,8 @@ class Condition(str, Enum):
 
     # -- the thread's question and first answer ------------------------------------
     FLEXIBLE_LEARNED_VARIANCE = (
-        "fixed finite training set, Gaussian decoder with a learned variance and a flexible mean")
+        "fixed finite training set, Gaussian decoder with a z-dependent learned variance and any "
+        "mean that can output one training point (a constant mean suffices)")
     FLOORED = "fixed finite training set, decoder variance eigenvalues >= xi > 0"
     BERNOULLI = "fixed finite training set of binary data, Bernoulli decoder"
     FIXED_VARIANCE = "Gaussian decoder with fixed variance s0^2"
@@ -39,15 +40,15 @@ class Condition(str, Enum):
         "the same 1-D example once the decoder mean a*z is learnable (a = 0, any fixed s)")
     # -- the third answer ----------------------------------------------------------
     PER_PIXEL_TRAINED = (
-        "per-pixel learned decoder variance, trained by Adam on 16 real training points (the "
-        "memorisation regime)")
+        "per-pixel learned decoder variance, trained by Adam on real digits: 16 training points "
+        "(the memorisation regime) and, in the onset study, all 1438 dequantised training digits")
     ONSET_STUDY = (
         "Gaussian decoders trained by Adam on 16 up to all 1438 dequantised digits within a fixed "
         "step budget (the onset-of-collapse study)")
     # -- remedies ------------------------------------------------------------------
     SHARED_FLEXIBLE = (
-        "fixed finite training set, flexible decoder with one learned variance shared by all "
-        "pixels and points")
+        "fixed finite training set, one learned variance shared by all pixels and points, a "
+        "decoder mean that can interpolate all n points")
     LINEAR_SHARED = "linear decoder (k latent dims) with one shared learned variance"
     STUDENT_T = "fixed finite training set, Student-t decoder with a learned scale, no floor"
     # -- vaeproofs audit: the user's own model ---------------------------------------
@@ -69,10 +70,12 @@ class Condition(str, Enum):
     INFINITE_NEGENTROPY = "population with a density but h(p) = -infinity"
     FRESH_DEQUANTISATION = (
         "n distinct points on a grid of spacing Delta in D dimensions, uniform noise on the "
-        "cells drawn afresh at every step, any decoder family")
+        "cells drawn afresh at every step, any decoder family; the bound is on the average over "
+        "the n points of the expected objective")
     STATIC_DEQUANTISATION = (
-        "the same grid points with the uniform noise drawn once and kept (a fixed finite set), "
-        "flexible Gaussian decoder with a learned variance")
+        "the statement's second part, that the same grid points with the uniform noise drawn "
+        "once and kept (a fixed finite set) leave the objective unbounded (flexible Gaussian "
+        "decoder with a learned variance)")
     PMF_DECODER = (
         "fixed finite training set of discrete data, decoder with a probability mass function "
         "per pixel (categorical, discretised logistic, bin-integrated Gaussian), any learned "
@@ -103,7 +106,16 @@ class Condition(str, Enum):
     GAUSSIAN_MIXTURE = (
         "Gaussian-mixture maximum likelihood on a fixed finite set, a component's variance "
         "free to shrink")
-    SINGLE_GAUSSIAN = "one Gaussian fitted by maximum likelihood to n >= 2 distinct points"
+    SINGLE_GAUSSIAN = (
+        "one Gaussian, 1-D or isotropic, fitted by maximum likelihood to n >= 2 distinct points "
+        "(a full-covariance Gaussian in R^D needs points that affinely span R^D)")
+    # -- the collapse mechanism's conditions (docs/theory.md section 1) ---------------
+    SHARED_VARIANCE_MIXTURE = (
+        "Gaussian-mixture maximum likelihood on n distinct points, K components with one shared "
+        "variance (the finite analogue of the shared-variance claims)")
+    FIXED_ENCODERS = (
+        "fixed finite training set, z-dependent learned decoder variance and constant mean, the "
+        "Gaussian encoders held fixed (they do not concentrate)")
     # -- beyond the thread, second round ---------------------------------------------
     LINEAR_FLOORED = (
         "linear decoder (k latent dims) with one shared learned variance sigma^2 >= xi >= 0, "

@@ -27,7 +27,7 @@ def describe_row(row: ConstructionRow) -> str:
     text = (f"{row.title}: the {row.objective} goes from {_short(row.values[0])} at "
             f"{p} = {row.parameter_values[0]} to {_short(row.values[-1])} at {p} = "
             f"{row.parameter_values[-1]} (mpmath); sympy limit along the sequence: "
-            f"{limit}; rate {row.rate}.")
+            f"{limit}; rate {row.rate}" + (f" ({row.rate_note})." if row.rate_note else "."))
     if row.cap is not None:
         text += f" Cap {_short(row.cap)}: every value under it: {row.under_cap}."
     rel = row.max_torch_rel_error
@@ -68,21 +68,50 @@ def likelihood_diverges(ctx: EvidenceContext) -> list[Evidence]:
 
 
 def elbo_diverges(ctx: EvidenceContext) -> list[Evidence]:
-    """All-points ELBO sequences (flexible decoder, KL included) go to +oo."""
-    return [unbounded_evidence(ctx, n, Condition.FLEXIBLE_LEARNED_VARIANCE, supports_if_unbounded=True)
-            for n in ("memorising_elbo", "manifold")]
+    """ELBO sequences (KL included) that go to +oo, each filed under the setting it is about:
+    constant mean with a z-dependent variance; one shared variance with an interpolating
+    mean; a population on a curve."""
+    return [unbounded_evidence(ctx, "half_space_elbo", Condition.FLEXIBLE_LEARNED_VARIANCE,
+                               supports_if_unbounded=True),
+            unbounded_evidence(ctx, "memorising_elbo", Condition.SHARED_FLEXIBLE, supports_if_unbounded=True),
+            unbounded_evidence(ctx, "manifold", Condition.LOWER_DIMENSIONAL_POPULATION,
+                               supports_if_unbounded=True)]
 
 
 def elbo_bounded_claim_refuted(ctx: EvidenceContext) -> list[Evidence]:
     """For a claim that the ELBO is bounded: the divergent sequences contradict it."""
-    return [unbounded_evidence(ctx, "memorising_elbo", Condition.FLEXIBLE_LEARNED_VARIANCE,
-                       supports_if_unbounded=False)]
+    return [unbounded_evidence(ctx, "half_space_elbo", Condition.FLEXIBLE_LEARNED_VARIANCE,
+                               supports_if_unbounded=False),
+            unbounded_evidence(ctx, "memorising_elbo", Condition.SHARED_FLEXIBLE,
+                               supports_if_unbounded=False)]
+
+
+def encoders_must_concentrate(ctx: EvidenceContext) -> list[Evidence]:
+    """The same decoder with fixed encoders: the ELBO peaks, then falls to -oo (no vote)."""
+    row = ctx.construction("half_space_elbo")
+    d = row.diagnostics
+    pairs = ", ".join(f"{_short(v)} at alpha = {a}" for a, v in
+                      zip(d["fixed_encoder_alphas"], d["fixed_encoder_values"], strict=True))
+    torch64 = ", ".join("-" if t is None else f"{t:.6g}" for t in d["fixed_encoder_torch_float64"])
+    text = (f"The same decoder with the encoders held fixed (x_1: N(-3, 0.1^2), the others "
+            f"N(3, 0.1^2)): total ELBO {pairs} (mpmath; float64 network: {torch64}). Each other "
+            f"point's leak onto the collapse region costs its q_j(A) e^alpha at least, so the "
+            f"total is <= {d['fixed_encoder_upper_bound']} -> {d['fixed_encoder_limit']} (sympy)"
+            + (": without concentrating encoders this sequence is lost" if d["fixed_encoder_limit"] == "-oo"
+               else ": the bound does not show the sequence lost")
+            + f"; with concentrating encoders the rate is {row.rate}.")
+    return [Evidence("high-precision", text, None, Condition.FIXED_ENCODERS, figures=("constructions",),
+                     data={"alphas": d["fixed_encoder_alphas"], "values": d["fixed_encoder_values"],
+                           "limit": d["fixed_encoder_limit"]})]
 
 
 def shared_variance_diverges(ctx: EvidenceContext) -> list[Evidence]:
-    """One variance for all pixels and points: the cell and curve sequences still diverge."""
-    return [unbounded_evidence(ctx, n, Condition.SHARED_FLEXIBLE, supports_if_unbounded=False)
-            for n in ("memorising_elbo", "manifold")]
+    """One variance for all pixels and points: the cell sequence diverges on a finite set, the
+    curve sequence on a population on a curve."""
+    return [unbounded_evidence(ctx, "memorising_elbo", Condition.SHARED_FLEXIBLE,
+                               supports_if_unbounded=False),
+            unbounded_evidence(ctx, "manifold", Condition.LOWER_DIMENSIONAL_POPULATION,
+                               supports_if_unbounded=False)]
 
 
 def linear_degenerate(ctx: EvidenceContext) -> list[Evidence]:

@@ -108,3 +108,22 @@ def ppca_bounded_when_rank_exceeds_k(ctx: EvidenceContext) -> list[Evidence]:
         f"best of {r.draws} random parameter sets reaches {r.best_random:.3f} <= L_max: "
         f"{r.never_exceeded}.",
         r.holds, Condition.LINEAR_SHARED, data={"loglik": r.loglik, "best_random": r.best_random})]
+
+
+def ppca_wide_plateau(ctx: EvidenceContext) -> list[Evidence]:
+    """k >= D, full-rank data (numeric): the value plateaus at the Gaussian maximum."""
+    from vaeproofs.claims.symbolic_evidence import linear_rank_threshold_predicts_bounded
+    from vaeproofs.ppca_optimality import wide_plateau
+
+    r = wide_plateau(draws=50 if ctx.quick else 200)
+    bounded = r.plateaus and r.never_exceeded
+    values = ", ".join(f"{v:.6f} at sigma^2 = {s:.2e}" for s, v in zip(r.sigma2, r.loglik, strict=True))
+    return [Evidence(
+        "numeric",
+        f"Random full-rank data, D = k = {r.dim}, n = {r.n}: with W = U (L - sigma^2 I)^(1/2) the "
+        f"total log-likelihood (= the tight ELBO) is {values}: the Gaussian maximum "
+        f"{r.gaussian_ml:.6f} (plateau: {r.plateaus}); the best of {r.draws} random parameter "
+        f"sets reaches {r.best_random:.3f} (never above: {r.never_exceeded}). Bounded although "
+        f"rank = D <= k.",
+        bounded == linear_rank_threshold_predicts_bounded(r.dim, r.dim, r.k), Condition.LINEAR_SHARED,
+        data={"gaussian_ml": r.gaussian_ml, "loglik": list(r.loglik), "best_random": r.best_random})]

@@ -95,7 +95,11 @@ def discretised_cap(ctx: EvidenceContext) -> list[Evidence]:
         f"sum_i log p(x_i) <= {f.marginal_sup_total} (p_i = 1/n: "
         f"{f.marginal_optimum_equal_masses}; {f.marginal_sup_n16:.2f} nats for n = 16), a "
         f"supremum that sigmoid, softmax or positive-scale bins never attain. Bounded does "
-        f"not mean a maximiser exists.",
+        f"not mean a maximiser exists: the supremum is approached at memorised points (the "
+        f"NPMLE value of Mattei & Frellsen 2018, section 2.2), so the collapse direction "
+        f"remains; what stalls it in practice is that a bin-integrated Gaussian's gradient "
+        f"along it vanishes like exp(-Delta^2/(8 s^2)) (log|gradient| / (Delta^2/(8 s^2)) -> "
+        f"{f.gaussian_bin_gradient_exponent}).",
         f.bounded_by_zero, Condition.PMF_DECODER)]
 
 
@@ -170,8 +174,10 @@ def beta_nll_fixed_point(ctx: EvidenceContext) -> list[Evidence]:
         f"stationary variance is v* = {f.stationary_variance}, the NLL's for every beta "
         f"({f.same_as_nll}). With a memorised mean the gradient is positive for all v "
         f"({f.memorised_gradient_positive}) and the flow v(t) = (v0^-beta + beta t/2)^(-1/beta) "
-        f"({f.flow_solves}) -> {f.flow_limit}: a power law instead of an exponential, slowed "
-        f"not stopped. The model's log-likelihood -> {f.loglik_limit} while the reported "
+        f"({f.flow_solves}) -> {f.flow_limit}: under plain gradient descent a power law instead of "
+        f"an exponential, slowed not stopped (Adam, nearly blind to the factor v^beta, keeps it "
+        f"falling about linearly: see the measured dynamics). The model's log-likelihood -> "
+        f"{f.loglik_limit} while the reported "
         f"beta-NLL value -> {f.weighted_loss_limit}.",
         f.prevents_collapse, Condition.BETA_NLL)]
 
@@ -212,4 +218,13 @@ def mixture_analogy(ctx: EvidenceContext) -> list[Evidence]:
                  f"({f.mle_is_maximum}), of value {f.single_gaussian_max}; the collapse gives "
                  f"{f.single_gaussian_collapse_limit}.",
                  None, Condition.SINGLE_GAUSSIAN),
+        Evidence("symbolic",
+                 f"K components with one shared variance on n distinct points: bounded iff n > K. "
+                 f"For K < n some point is >= delta/2 from every mean (pigeonhole), so the "
+                 f"log-likelihood is <= -(n/2) log(2 pi v) - delta^2/(8 v), whose maximum over v is "
+                 f"{f.shared_k_below_n_max} (finite: {f.shared_k_below_n_bounded}); for K = n the "
+                 f"lower bound n(-log n - log(2 pi)/2 + log(1/v)/2) -> {f.shared_k_equals_n_limit} "
+                 f"(K = n = 3 on x = (0, 1, 3): {f.shared_k_equals_n_values} at v = "
+                 f"1e-10, 1e-100, 1e-1000, mpmath). A VAE is an infinite mixture, K > n.",
+                 f.shared_bounded_iff_n_above_k, Condition.SHARED_VARIANCE_MIXTURE),
     ]

@@ -82,7 +82,8 @@ def _under_own_cap(ctx: EvidenceContext, likelihood: str, condition: Condition
 
 # -- dequantisation ------------------------------------------------------------------
 def fresh_dequantisation_under_bound(ctx: EvidenceContext) -> list[Evidence]:
-    """Fresh noise: the mean per-point training ELBO stays under D log(1/Delta) - log n."""
+    """Fresh noise: the mean per-point training ELBO against D log(1/Delta) - log n, a bound on
+    the average over the n points of the expectation over the noise (informative)."""
     from vaeproofs.numeric.remedy_runs import dequantisation_bound
 
     out = []
@@ -96,9 +97,12 @@ def fresh_dequantisation_under_bound(ctx: EvidenceContext) -> list[Evidence]:
                 f"D log(1/Delta) - log n = {b.dim} log {b.levels} - log {b.n_distinct} = "
                 f"{b.value:.1f}, is ")
         if mode == "fresh":
+            # The bound is on the expectation over the noise; this mean uses one noise draw per
+            # point and the best of the logged steps, so it neither confirms nor refutes it.
             out.append(Evidence(
-                "numeric", text + f"{'respected' if b.respected else 'EXCEEDED'} (the mean is "
-                "estimated on one fixed noise draw per point).", b.respected,
+                "numeric", text + f"{'respected' if b.respected else 'exceeded'} by this estimate "
+                "(informative only: the bound is on the expectation over the noise, and the mean "
+                "here is one noise draw per point at the best logged step).", None,
                 Condition.FRESH_DEQUANTISATION, figures=_FIG,
                 data={"bound": b.value, "n_distinct": b.n_distinct, "best_mean": b.best_mean}))
         else:
@@ -288,6 +292,31 @@ def beta_nll_stationary_point(ctx: EvidenceContext) -> list[Evidence]:
               "max_grad_above": s.max_grad_above})]
 
 
+def beta_nll_adam_dynamics(ctx: EvidenceContext) -> list[Evidence]:
+    """At a memorised point: plain gradient descent slows to a power law, Adam does not
+    (informative: it is about the speed of the collapse, not whether it happens)."""
+    from vaeproofs.numeric.beta_nll_dynamics import memorised_dynamics
+
+    runs = [memorised_dynamics(b) for b in (0.0, 0.5, 1.0)]
+    marks = ", ".join(f"{t:g}" for t in runs[0].checkpoints)
+
+    def path(values: tuple[float, ...]) -> str:
+        return ", ".join(f"{v:.2f}" for v in values)
+
+    parts = [f"beta = {r.beta:g}: SGD {path(r.sgd)} (gradient flow {path(r.sgd_flow)}); Adam "
+             f"{path(r.adam)}" + ("" if r.adam_saturation is None else
+                                  f" (Adam's eps reached near s = {r.adam_saturation:.1f})")
+             for r in runs]
+    text = (f"Log-variance s at a memorised point (r = 0, s = 0 at the start, lr "
+            f"{runs[0].lr:g}) after {marks} steps: " + "; ".join(parts) + ". Plain gradient descent "
+            "slows to s ~ -(1/beta) log(steps) for beta > 0; Adam, which divides by the gradient's "
+            "running scale, keeps s falling about linearly until v^beta/2 reaches its eps (1e-8), "
+            "as for the NLL (beta = 0: linear under both). 'Slowed to a power law' holds for plain "
+            "gradient descent only.")
+    return [Evidence("numeric", text, None, Condition.BETA_NLL, figures=(),
+                     data={f"beta={r.beta:g}": {"sgd": list(r.sgd), "adam": list(r.adam)} for r in runs})]
+
+
 REMEDY_TRAINING_GATHERERS: dict[str, tuple[Callable[[EvidenceContext], list[Evidence]], ...]] = {
     "remedy.fresh-dequantisation-bounded": (fresh_dequantisation_under_bound,),
     "remedy.discretised-likelihood-bounded": (discretised_under_zero,
@@ -297,6 +326,6 @@ REMEDY_TRAINING_GATHERERS: dict[str, tuple[Callable[[EvidenceContext], list[Evid
     "remedy.gaussian-nll-eps-floors-variance": (gaussian_nll_eps_training,
                                                 gaussian_nll_eps_autograd),
     "remedy.softclip-bounded": (softclip_under_cap,),
-    "remedy.beta-nll-bounds": (beta_nll_training, beta_nll_stationary_point),
+    "remedy.beta-nll-bounds": (beta_nll_training, beta_nll_stationary_point, beta_nll_adam_dynamics),
     "remedy.student-t-floored-bounded": (student_t_floored_under_cap,),
 }

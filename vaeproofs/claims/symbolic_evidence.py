@@ -246,3 +246,25 @@ def ppca_attained(ctx: EvidenceContext) -> list[Evidence]:
                "eigenvalues > 0 when rank > k: "
                + ", ".join(f"{k}: {v}" for k, v in checks.items()) + ".")
     return [Evidence("symbolic", summary, ok, Condition.LINEAR_SHARED)]
+
+
+def linear_rank_threshold_predicts_bounded(rank: int, dim: int, k: int) -> bool:
+    """The statement of ``remedy.shared-variance-linear``: bounded iff rank > min(k, D - 1)."""
+    return rank > min(k, dim - 1)
+
+
+def ppca_wide_bounded(ctx: EvidenceContext) -> list[Evidence]:
+    """k >= D on full-rank data: rank D <= k, yet the supremum is the finite Gaussian maximum."""
+    d = ctx.derivation("ppca-degenerate")
+    f: PpcaDegenerateFacts = d.facts
+    r: PpcaDegenerateResults = d.results
+    agree = all(bool(f.wide_sup_finite) == linear_rank_threshold_predicts_bounded(D, D, k)
+                for D, k, *_ in r.wide_cases)
+    cases = "; ".join(f"D = {D}, k = {k}: L = {lw} for every sigma^2 < l_min" for D, k, lw, _ in r.wide_cases)
+    summary = (f"Full-rank data with k >= D (rank D <= k): W W^T = S_hat - sigma^2 I makes C = S_hat, "
+               f"so the log-likelihood (= the tight ELBO) plateaus at the Gaussian maximum "
+               f"({f.wide_plateau_is_gaussian_ml}): {cases}; t - 1 - log t >= 0 makes it the "
+               f"supremum over every C (finite: {f.wide_sup_finite}). Rank <= k alone does not "
+               f"make the model unbounded: it needs rank < D too (bounded iff rank > min(k, D - 1)).")
+    return [Evidence("symbolic", summary, agree, Condition.LINEAR_SHARED,
+                     data={"wide_sup_finite": f.wide_sup_finite})]

@@ -29,6 +29,7 @@ from vaeproofs.constructions.dequantisation import FreshDequantisedElbo, StaticD
 from vaeproofs.constructions.exact_likelihood import ExactLikelihood
 from vaeproofs.constructions.floored import FlooredElbo, FlooredExactLikelihood
 from vaeproofs.constructions.gaussian_nll_eps import GaussianNllEps
+from vaeproofs.constructions.half_space_elbo import HalfSpaceElbo
 from vaeproofs.constructions.manifold import ClosedCurve
 from vaeproofs.constructions.memorising_elbo import MemorisingElbo
 from vaeproofs.constructions.mixture_analogy import GmmLikelihood
@@ -55,7 +56,9 @@ _FACTORIES = (ExactLikelihood, MemorisingElbo, DegenerateLinear, ClosedCurve,
               # -- beyond the thread (remedies, dequantisation, the mixture analogy)
               GmmLikelihood, StaticDequantisedElbo, FreshDequantisedElbo,
               ContinuousBernoulliElbo, SoftclipLikelihood, FlooredStudentTLikelihood,
-              GaussianNllEps)
+              GaussianNllEps,
+              # -- the collapse mechanism's ELBO conditions (docs/theory.md section 1)
+              HalfSpaceElbo)
 _CACHE: dict[str, Construction] = {}
 
 
@@ -144,6 +147,7 @@ def evaluate_construction(construction: Construction | str, values: Sequence[Any
         float64_limit=_float_limit(construction, "float64"),
         float32_limit=_float_limit(construction, "float32"),
         sources=tuple(construction.sources),
+        rate_note=construction.rate_note,
         seconds=round(time.perf_counter() - start, 3),
     )
 

@@ -121,6 +121,9 @@ class Construction(ABC):
     sources: tuple[str, ...] = ()
     #: what the objective is, e.g. "log-likelihood (total over n points)".
     objective_kind: str = ""
+    #: what the rate of this sequence says about the supremum (e.g. "a lower bound on the
+    #: supremum's growth" or why it is sharp); empty when nothing is claimed.
+    rate_note: str = ""
 
     # ----------------------------------------------------------------- parameter ---
     @property

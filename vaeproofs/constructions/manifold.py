@@ -22,6 +22,13 @@ loss behaves like ``(d - r) log gamma``; here the exact computation on a concret
 gives ``(D - r)/2 log(1/gamma)`` for the ELBO with gamma a variance (their statement is
 up to the constant factor fixed by how the loss is scaled and whether gamma is a variance
 or a scale).
+
+Scope: this is a population on a curve (no density in R^4), not a finite training set.
+The circle is outside Dai & Wipf's hypothesis (a manifold diffeomorphic to R^r), so the
+construction extends their rate rather than instantiating their theorem.  The encoder
+mean atan2 is discontinuous at theta = pi; a continuous encoder errs on an arc of length
+delta, where the squared reconstruction error is O(1) and is divided by 2 gamma: a cost of
+O(delta / gamma), so delta = o(gamma) keeps the rate (docs/theory.md section 4.3).
 """
 
 from __future__ import annotations

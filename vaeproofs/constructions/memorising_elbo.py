@@ -12,7 +12,12 @@ For every point,
 with the exact normal-CDF masses P_ij.  The middle term is at most
 ``sum_j ||x_i - x_j||^2 / (4 sqrt(pi log(1/epsilon)))`` (Mills ratio) and tends to 0, the
 KL grows like ``(1/2) log log(1/epsilon)``, so each ELBO_i tends to +infinity like
-``(D/2) log(1/epsilon)``.  Conventions: natural log, epsilon is a variance, log-densities
+``(D/2) log(1/epsilon)``.  The (1/2) log log(1/epsilon) price is sharp, not an artefact of
+the sequence: a wrong cell costs d^2/(2 epsilon), so any two posteriors may overlap by
+O(epsilon) only, which for Gaussians at distance Delta needs Delta^2/(8 s^2) >=
+log(1/epsilon) + O(log log(1/epsilon)); the KL's trade-off between Delta^2/8 and -log s
+then costs at least (1/2) log log(1/epsilon) + O(1) (shown for n = 2; docs/theory.md
+section 4.2).  Conventions: natural log, epsilon is a variance, log-densities
 summed over the D pixels, objective summed over the n points.
 
 Sources: the mechanism is the one of Mattei & Frellsen (NeurIPS 2018, arXiv 1802.04826,
@@ -39,6 +44,10 @@ class MemorisingElbo(CellElbo):
     """Construction 2: Gaussian decoder, variance epsilon shared by all pixels and points."""
 
     name = "memorising_elbo"
+    rate_note = ("the (1/2) log log(1/epsilon) KL price per point is sharp: a wrong cell costs "
+                 "d^2/(2 epsilon), so two posteriors may overlap by O(epsilon) only; for Gaussians at "
+                 "distance Delta that needs Delta^2/(8 s^2) >= log(1/epsilon) + O(log log), and the "
+                 "KL's trade-off between Delta^2/8 and -log s then costs (1/2) log log(1/epsilon) + O(1)")
     title = "ELBO of all n points, piecewise-constant mean, one shared variance epsilon"
     sources = (
         "Mattei & Frellsen, NeurIPS 2018, arXiv 1802.04826, section 2.1 (mechanism)",

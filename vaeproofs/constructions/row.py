@@ -54,6 +54,7 @@ class ConstructionRow:
         float64_limit, float32_limit: where each float type stops following.
         sources: the papers the construction reproduces.
         diagnostics: construction-specific numbers (see ``Construction.diagnostics``).
+        rate_note: what the sequence's rate says about the supremum (``Construction.rate_note``).
         seconds: wall time of the evaluation.
     """
 
@@ -79,6 +80,7 @@ class ConstructionRow:
     sources: tuple[str, ...]
     seconds: float
     diagnostics: dict[str, Any] = field(default_factory=dict)
+    rate_note: str = ""
 
     @property
     def exact_values(self) -> list[Decimal]:

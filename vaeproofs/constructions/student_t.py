@@ -11,7 +11,10 @@ Log-density (natural log, sigma a scale, not a variance):
 
 At ``x = mu`` the density is proportional to ``1/sigma``, so nothing stops
 ``sigma -> 0`` on a memorised point; a wrong cell costs only ``O(log(1/epsilon))``
-(heavy tails), which the exact normal-CDF masses make vanish.  Whether the objective is
+(heavy tails), which the exact normal-CDF masses make vanish.  The rate of this sequence
+is a *lower bound* on the growth of the supremum: since a wrong cell costs only
+O(log(1/epsilon)), encoders that leak o(1/log(1/epsilon)) suffice, at a KL price of
+(1/2) log log log(1/epsilon) instead of the cells' (1/2) log log(1/epsilon).  Whether the objective is
 bounded is decided by :meth:`StudentTElbo.bounded` from the sympy limit and from the
 (absent) cap: ``sup_sigma`` of the density at its mode is computed, not assumed.
 """
@@ -42,6 +45,8 @@ class StudentTElbo(CellElbo):
     """Construction 6 (see module docstring).  ``nu > 0`` degrees of freedom, fixed."""
 
     name = "student_t_elbo"
+    rate_note = ("this sequence's rate, a lower bound on the supremum's growth: a wrong cell costs "
+                 "only O(log(1/epsilon)), so the encoders' KL price can be (1/2) log log log(1/epsilon)")
     title = "Student-t decoder with learned scale on the same cells"
     sources = (
         "Takahashi, Iwata, Yamanaka, Yamada & Yagi, Student-t variational autoencoder for "

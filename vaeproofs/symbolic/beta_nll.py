@@ -9,7 +9,10 @@ weight rescales the gradient by a positive factor, so
 - with a log-variance head (v = e^s) and r = 0 the gradient flow is
   ds/dt = -v^beta / 2, i.e. dv/dt = -v^(1 + beta)/2, solved by
   v(t) = (v0^(-beta) + beta t/2)^(-1/beta) -> 0 (a power law instead of the NLL's
-  exponential decay): the collapse is slowed, not prevented;
+  exponential decay) under plain gradient descent: the collapse is slowed, not
+  prevented.  Under Adam (used by Seitzer et al. and by this project's runs) the
+  gradient's scale v^beta is divided out, and s falls about linearly in steps until
+  v^beta / 2 reaches Adam's eps (measured: :mod:`vaeproofs.numeric.beta_nll_dynamics`);
 - the model being fitted is still the Gaussian, whose log-likelihood at r = 0 is
   unbounded as v -> 0; the reweighted loss value v^beta (log v)/2 itself tends to 0, so a
   reported beta-NLL near 0 can hide a collapsing variance.

@@ -11,6 +11,13 @@ log-likelihood is at most -n log n (equality only at p(x_i) = 1/n, which needs c
 prior mass 1/n and decoder masses exactly 1: a supremum, not attained with a sigmoid,
 softmax or a bin-integrated density of positive scale).
 
+The supremum is approached at memorised points (cells of prior mass 1/n, masses -> 1): it
+equals the NPMLE value of Mattei & Frellsen (NeurIPS 2018, section 2.2), whose
+nonparametric maximum for a mixture of discrete kernels on n distinct points is the
+empirical distribution.  Bounded removes the infinite reward, not the memorising
+direction; what makes bin-integrated Gaussians stable in practice is that the gradient
+along that direction vanishes like exp(-Delta^2 / (8 s^2)).
+
 Conventions: natural log; bins of width 1 on integer data (the bin edges at k +- 1/2);
 totals over the n points.
 """
@@ -42,6 +49,9 @@ class DiscretisedFacts(FactRecord):
             p_i = 1/n.
         marginal_sup_total: that maximum, as text ("-n*log(n)").
         marginal_sup_n16: its value for n = 16 (nats, total).
+        gaussian_bin_gradient_exponent: lim_{s -> 0} log|d log P_gauss / d log s| * 8 s^2
+            (bins of width Delta = 1), as text ("-1": the gradient that drives the scale to 0
+            vanishes like exp(-Delta^2/(8 s^2)), which is why such decoders stall in practice).
     """
 
     pmf_log_nonpositive: bool
@@ -51,6 +61,7 @@ class DiscretisedFacts(FactRecord):
     marginal_optimum_equal_masses: bool
     marginal_sup_total: str
     marginal_sup_n16: float
+    gaussian_bin_gradient_exponent: str = ""
 
     @property
     def bounded_by_zero(self) -> bool:
@@ -104,7 +115,21 @@ def derive_discretised() -> Derivation:
            "sum_i p_i = 1 (Lagrange) gives p_i =", equation(sp.Symbol("p_i"), sol[0][p]))
     d.step("so the total log-likelihood (and the ELBO) is at most",
            equation(sp.Symbol("sup sum_i log p(x_i)"), sup_total))
-    d.results.update(gaussian_bin_mass=g_mass, logistic_bin_mass=l_mass, lagrange_solution=sol[0])
+    # Why bin-integrated Gaussians stall: in t = 1/s the log-derivative of the own-bin mass is
+    # -t d/dt log erf(t/(2 sqrt 2)), whose size decays like exp(-t^2/8) = exp(-Delta^2/(8 s^2)).
+    t = sp.Symbol("t", positive=True)
+    mass_t = sp.erf(t / (2 * sp.sqrt(2)))
+    grad = -t * sp.diff(sp.log(mass_t), t)
+    # log|g| = log t - t^2/8 - log(erf(.)) + const; erf(.) -> 1 (a finite positive limit), so
+    # that term is o(t^2) and is replaced by its limit before the (elementary) limit is taken.
+    log_g = sp.expand_log(sp.log(-grad), force=True)
+    exponent = sp.limit(log_g.subs(mass_t, sp.limit(mass_t, t, sp.oo)) / (t**2 / 8), t, sp.oo)
+    d.step("The collapse direction remains (the supremum is approached as s -> 0), but the "
+           "force along it vanishes: d log P_gauss / d log s, in t = 1/s,",
+           equation(sp.Symbol("g(t)"), sp.simplify(grad)))
+    d.step("has log|g| / (t^2/8) ->", equation(sp.Symbol("limit"), exponent))
+    d.results.update(gaussian_bin_mass=g_mass, logistic_bin_mass=l_mass, lagrange_solution=sol[0],
+                     gaussian_bin_gradient=grad)
     facts = DiscretisedFacts(
         pmf_log_nonpositive=bool(nonpos),
         gaussian_bin_mass_limit=sp.sstr(g_lim),
@@ -113,5 +138,6 @@ def derive_discretised() -> Derivation:
         marginal_optimum_equal_masses=bool(sp.simplify(sol[0][p] - 1 / n) == 0),
         marginal_sup_total=sp.sstr(sup_total),
         marginal_sup_n16=float(sup_total.subs(n, 16)),
+        gaussian_bin_gradient_exponent=sp.sstr(exponent),
     )
     return d.build(facts)

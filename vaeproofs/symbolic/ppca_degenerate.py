@@ -30,12 +30,14 @@ from vaeproofs.symbolic.ppca import (
 )
 from vaeproofs.symbolic.sources import DAI_WIPF, LUCAS, TIPPING_BISHOP
 
-__all__ = ["DEGENERATE_CASES", "DegenerateCaseResults", "PpcaDegenerateFacts",
+__all__ = ["DEGENERATE_CASES", "FULL_RANK_WIDE_CASES", "DegenerateCaseResults", "PpcaDegenerateFacts",
            "PpcaDegenerateResults", "derive_ppca_degenerate"]
 
 #: (D, k, r) of the explicit degenerate checks (rank r <= k).
 DEGENERATE_CASES: tuple[tuple[int, int, int], ...] = ((2, 1, 1), (3, 1, 1), (3, 2, 1),
                                                       (3, 2, 2))
+#: (D, k) with k >= D and full-rank data (rank D <= k, yet bounded: C can equal S_hat).
+FULL_RANK_WIDE_CASES: tuple[tuple[int, int], ...] = ((2, 2), (2, 3))
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class PpcaDegenerateResults(Record):
     limit: sp.Expr              #: sympy.limit of loglik as sigma^2 -> 0+
     slope_per_point: sp.Expr    #: limit of loglik / (n log(1/sigma^2)): (D - r)/2
     cases: tuple[DegenerateCaseResults, ...]
+    #: (D, k, L along sigma^2 -> 0 with W W^T = S_hat - sigma^2 I, its limit) for k >= D
+    wide_cases: tuple[tuple[int, int, sp.Expr, sp.Expr], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,12 @@ class PpcaDegenerateFacts(Record):
     degenerate_sup_infinite: bool  #: the limit is +oo (general and every explicit case)
     rate_exact: bool               #: the remainder is free of sigma^2 in every case
     elbo_also_unbounded: bool      #: ELBO = log-likelihood with q = posterior, -> +oo
+    #: k >= D, full-rank data: along W W^T = S_hat - sigma^2 I the log-likelihood is the
+    #: Gaussian maximum -(n/2)(D log 2 pi + log det S_hat + D) for every small sigma^2 ...
+    wide_plateau_is_gaussian_ml: bool = False
+    #: ... and t - 1 - log t >= 0 (minimum 0 at t = 1) makes that maximum an upper bound over
+    #: every C: the supremum is finite although rank = D <= k
+    wide_sup_finite: bool = False
 
 
 @functools.lru_cache(maxsize=8)
@@ -89,6 +99,18 @@ def _degenerate_case(D: int, k: int, r: int) -> dict[str, object]:
         "elbo_limit": sp.limit(elbo, SIGMA2, 0, "+"),
         "elbo_minus_loglik": cancel_logs(elbo - L),
     }
+
+
+@functools.lru_cache(maxsize=8)
+def _wide_case(D: int, k: int) -> tuple[sp.Expr, sp.Expr, bool]:
+    """k >= D, full-rank S_hat = diag(l): W = [diag(sqrt(l - sigma^2)), 0] gives C = S_hat."""
+    ls = _eigenvalues(D)
+    W = sp.zeros(D, k)
+    for j in range(D):
+        W[j, j] = sp.sqrt(ls[j] - SIGMA2)
+    L = cancel_logs(total_loglik(W, SIGMA2, sp.diag(*ls)))
+    gaussian_ml = -N / 2 * (D * sp.log(2 * sp.pi) + sum(sp.log(v) for v in ls) + D)
+    return L, sp.limit(L, SIGMA2, 0, "+"), sp.simplify(sp.expand_log(L - gaussian_ml, force=True)) == 0
 
 
 def derive_ppca_degenerate() -> Derivation[PpcaDegenerateFacts, PpcaDegenerateResults]:
@@ -138,11 +160,35 @@ def derive_ppca_degenerate() -> Derivation[PpcaDegenerateFacts, PpcaDegenerateRe
              "posterior, ELBO − L:",
              sp.Tuple(res["limit"], res["remainder"], res["elbo_limit"],
                       res["elbo_minus_loglik"]))
+    step("k ≥ D is different: with full-rank data (rank D ≤ k) W Wᵀ can be Ŝ − σ²I for every "
+         "σ² < l_min, so C = Ŝ and the log-likelihood is the Gaussian maximum "
+         "−(n/2)(D log 2π + log det Ŝ + D) however small σ² is. It is an upper bound over "
+         "every C: in the eigenvalues t of C^(-1/2) Ŝ C^(-1/2), −(2/n) L − that value = "
+         "Σ (t − 1 − log t) ≥ 0.")
+    t = sp.Symbol("t", positive=True)
+    g = t - 1 - sp.log(t)
+    crit = sp.solve(sp.diff(g, t), t)
+    upper_bound = crit == [1] and g.subs(t, 1) == 0 and sp.diff(g, t, 2).subs(t, 1) > 0
+    step("t − 1 − log t: critical points, value and curvature there:",
+         sp.Tuple(sp.Tuple(*crit), g.subs(t, 1), sp.diff(g, t, 2).subs(t, 1)))
+    wide: list[tuple[int, int, sp.Expr, sp.Expr]] = []
+    plateau = True
+    for Dc, kc in FULL_RANK_WIDE_CASES:
+        Lw, lim_w, is_ml = _wide_case(Dc, kc)
+        wide.append((Dc, kc, Lw, lim_w))
+        plateau = plateau and is_ml and not Lw.has(SIGMA2)
+        step(f"Explicit check D = {Dc}, k = {kc}, full rank: L along W Wᵀ = Ŝ − σ²I and its "
+             "limit as σ² → 0⁺:", sp.Tuple(Lw, lim_w))
+    wide_finite = plateau and upper_bound and all(not lim.has(sp.oo, -sp.oo, sp.zoo)
+                                                  for *_, lim in wide)
     results = PpcaDegenerateResults(loglik=L, degenerate_rate=rate, remainder=remainder,
-                                    limit=limit, slope_per_point=slope, cases=tuple(cases))
+                                    limit=limit, slope_per_point=slope, cases=tuple(cases),
+                                    wide_cases=tuple(wide))
     facts = PpcaDegenerateFacts(degenerate_sup_infinite=bool(sup_inf),
                                 rate_exact=bool(rate_exact),
-                                elbo_also_unbounded=bool(elbo_unbounded))
+                                elbo_also_unbounded=bool(elbo_unbounded),
+                                wide_plateau_is_gaussian_ml=bool(plateau),
+                                wide_sup_finite=bool(wide_finite))
     return Derivation(
         name="ppca-degenerate",
         title="Degenerate data (rank r ≤ k): the linear-Gaussian likelihood is unbounded",

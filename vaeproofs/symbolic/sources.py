@@ -56,3 +56,10 @@ SKAFTE = ("Skafte, Jorgensen & Hauberg, 'Reliable training and estimation of var
 STIRN = ("Stirn, Wessels, Schertzer, Pereira, Sanjana & Knowles, 'Faithful heteroscedastic "
          "regression with neural networks', AISTATS 2023 (arXiv 2212.09184): the mean's update "
          "is that of squared error, the variance's that of the NLL")
+MIXTURE_DEGENERACY = ("Kiefer & Wolfowitz, 'Consistency of the maximum likelihood estimator in the "
+                      "presence of infinitely many incidental parameters', Ann. Math. Statist. 27 "
+                      "(1956) (unbounded normal-mixture likelihood); Day, 'Estimating the components "
+                      "of a mixture of normal distributions', Biometrika 56 (1969) (the "
+                      "singularities); Hathaway, 'A constrained formulation of maximum-likelihood "
+                      "estimation for normal mixture distributions', Ann. Statist. 13 (1985) "
+                      "(bounded under min sigma_k/sigma_l >= c > 0)")

@@ -77,8 +77,9 @@ class FlooredStudentT(LikelihoodHead):
 
     Output ``[mu, r]``.  A reparameterisation, not a clamp: every reachable scale is
     > s_min, so log p <= D (log c(nu) - log s_min) for all parameters (the module
-    docstring; the scale floor of e.g. the MIWAE notebooks and TFP tutorials, s_min =
-    1e-3).  :meth:`variance` reports s^2, the squared scale.
+    docstring; the scale floor of e.g. the MIWAE notebooks, s_min = 1e-3, with
+    df = 3 + softplus; TFP's regression tutorial uses the same floor on a Normal).
+    :meth:`variance` reports s^2, the squared scale.
     """
 
     name = "student-t-floored"
