@@ -10,9 +10,8 @@ no download), features and target standardised.  Three objectives on the same ne
   lower bound of the loss;
 - ``gaussian_nll``: ``nn.GaussianNLLLoss()`` on the unfloored network: its ``eps`` clamps the
   variance's *value* (so the loss value has a floor) but not the model's variance, which the
-  probe drives far below eps; the advice says so.  (Its ``torch.any(var < 0)`` check is
-  data-dependent control flow, which a static trace cannot follow: what the audit decides
-  then is in its verdict.)
+  probe drives far below eps: the audit proves the loss bounded (by 1/2 log eps per
+  element) and its advice says the variance itself is not floored.
 
 Run: ``python examples/audit_regressor.py`` (or ``vaeproofs audit
 examples/audit_regressor.py:make --data diabetes.npz --objective examples/audit_regressor.py:nll``

@@ -24,7 +24,9 @@ def test_regressor_example(capsys: pytest.CaptureFixture[str]) -> None:
     unfloored, floored, gaussian = reps.values()
     assert unfloored.decision == "fails" and floored.decision == "holds"
     assert floored.loss_lower_bound <= 0.5 * (math.log(2 * math.pi) + math.log(1e-2))
-    assert gaussian.decision != "fails"  # the eps clamp floors the loss value
+    # The eps clamp floors the loss *value*: 1/2 log eps per element, the mean keeps it.
+    assert gaussian.decision == "holds"
+    assert gaussian.loss_lower_bound == pytest.approx(0.5 * math.log(1e-6), rel=16 * 2.0**-52)
     assert "gaussian-nll-eps" in [a.topic for a in gaussian.advice]
     assert "NOT bounded" in capsys.readouterr().out
 

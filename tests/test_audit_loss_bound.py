@@ -239,3 +239,26 @@ def test_kl_divergence_of_normals_is_bounded(scale_of, batch: torch.Tensor) -> N
     lb = static_loss_bound(objective, VAE(), batch)
     # exact minimum 0; outward rounding costs a few ulp of the O(1) terms per element: 16 ulp each
     assert lb.decided and 0.0 >= lb.lower >= -N * K * 16 * 2.0**-52, lb.lower
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_gaussian_nll_loss_bound_is_its_eps_clamp(full: bool) -> None:
+    """nn.GaussianNLLLoss clamps the variance's value at eps (inside no_grad) before
+    0.5 (log var + r^2 / var) (+ 1/2 log 2 pi when full): each element is >= 1/2 log eps
+    (+ 1/2 log 2 pi), and the mean over elements keeps that bound.  Its torch.any(var < 0)
+    check is answered during the trace, and restored after."""
+    eps = 1e-6
+    crit = nn.GaussianNLLLoss(eps=eps, full=full)
+
+    def objective(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        x_hat, logvar, _, _ = model(x)
+        return crit(x_hat, x, torch.exp(logvar))
+
+    x = torch.randn(N, D, dtype=torch.float64)
+    b = static_loss_bound(objective, VAE().double(), x)
+    expected = 0.5 * math.log(eps) + (0.5 * LOG_2PI if full else 0.0)
+    assert b.decided and b.lower is not None
+    assert expected - REL * abs(expected) <= b.lower <= expected
+    assert F.gaussian_nll_loss.__name__ == "gaussian_nll_loss" and torch.any(torch.tensor([True]))
+    with pytest.raises(ValueError, match="negative"):
+        crit(x, x, -torch.ones_like(x))

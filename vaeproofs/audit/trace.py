@@ -9,8 +9,12 @@ a placeholder of the graph, which the analysis treats as free (a trainable param
 or constant (a buffer, a frozen parameter).  Python code runs for real, so sizes,
 ``int(x.size(1) // c)``, ``torch.finfo``, modules built inside ``forward`` and
 ``torch.distributions`` objects all work; only a branch on a tensor's *value* stops the
-trace (the reason names the user's source line).  ``torch.distributions`` argument
-validation (such a branch) is switched off during the trace and restored after.
+trace (the reason names the user's source line).  Two input checks that are such
+branches are answered "valid" during the trace and restored after: ``torch.distributions``
+argument validation, and ``torch.nn.functional.gaussian_nll_loss``'s ``torch.any(var < 0)``
+(behind ``nn.GaussianNLLLoss``), which raises on invalid input and otherwise changes
+nothing.  Both only exclude parameter values at which the user's code raises instead of
+returning a loss, so a bound over the traced graph still holds wherever the code runs.
 
 Each node's ``stack_trace`` holds the user frames that created it
 (:func:`user_line` picks the innermost one outside torch and this package).
@@ -28,6 +32,7 @@ from typing import Any
 
 import torch
 import torch.distributions as td
+import torch.nn.functional as F
 from torch import fx, nn
 
 from vaeproofs.audit.values import Role
@@ -91,11 +96,35 @@ def _keep_user_frames(self: Any, summary: traceback.StackSummary) -> traceback.S
     return traceback.StackSummary.from_list([f for f in summary if _is_user(f.filename)])
 
 
+_GAUSSIAN_NLL_LOSS = F.gaussian_nll_loss
+
+
+def _never_negative(*_args: Any, **_kwargs: Any) -> bool:
+    return False
+
+
+def _gaussian_nll_loss_unchecked(*args: Any, **kwargs: Any) -> torch.Tensor:
+    """torch's own ``gaussian_nll_loss`` with its ``torch.any(var < 0)`` check answered "no".
+
+    The check raises ``ValueError`` on a negative variance and has no other effect; its
+    value cannot be traced (a branch on data).  Everything else, the ``eps`` clamp and the
+    reduction included, is torch's code, recorded as it runs.
+    """
+    real_any = torch.any
+    torch.any = _never_negative  # type: ignore[assignment]
+    try:
+        return _GAUSSIAN_NLL_LOSS(*args, **kwargs)
+    finally:
+        torch.any = real_any
+
+
 @contextlib.contextmanager
 def _tracing_context() -> Iterator[None]:
-    """No distribution argument checks; every user frame kept in stack traces; RNG restored."""
+    """No input checks that branch on values (see the module docstring); every user frame
+    kept in stack traces; RNG restored."""
     validate = td.Distribution._validate_args
     td.Distribution.set_default_validate_args(False)
+    F.gaussian_nll_loss = _gaussian_nll_loss_unchecked
     tracer_base = fx.proxy.TracerBase
     previous = tracer_base.__dict__.get("_filter_traceback_frames")
     tracer_base._filter_traceback_frames = _keep_user_frames  # type: ignore[method-assign,assignment]
@@ -104,6 +133,7 @@ def _tracing_context() -> Iterator[None]:
             yield
     finally:
         td.Distribution.set_default_validate_args(validate)
+        F.gaussian_nll_loss = _GAUSSIAN_NLL_LOSS
         if previous is not None:
             tracer_base._filter_traceback_frames = previous  # type: ignore[method-assign]
         else:
