@@ -22,6 +22,8 @@ point's mean log-variance over its non-constant pixels, docs/monitor.md), and wh
 from __future__ import annotations
 
 import math
+import os
+import sys
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -47,6 +49,16 @@ STOP_CODES = frozenset({"collapse", "non-finite", "below-floor", "above-cap"})
 _KINDS = ("logvar", "var", "std", "logstd")
 
 
+def _caller_level() -> int:
+    """The stack level of the first frame outside this package (the user's update call), so
+    that the warning points at the user's line."""
+    here = os.path.dirname(__file__)
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.dirname(frame.f_code.co_filename) == here:
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def _select(out: Any, output: int | str | Callable[[Any], Tensor] | None) -> Tensor:
     if callable(output):
         return output(out)
@@ -68,6 +80,7 @@ class CollapseMonitor:
         lr, optimizer: the learning rate the thresholds derive from (the optimiser's
             smallest, when given); Adam's default 1e-3 otherwise.
         quantization, noise_variance: the data's grid step or noise level when known.
+        image_shape: the shape of one point as a picture (default: the data's own), e.g. (8, 8).
         window, horizon, burn_in: override the derived step counts.
         check_every: steps between two checks (one transfer to Python each).
         stop: True (stop on :data:`STOP_CODES`), or the codes to stop on.
@@ -79,13 +92,15 @@ class CollapseMonitor:
                  lr: float | None = None, optimizer: torch.optim.Optimizer | None = None,
                  quantization: float | None = None, noise_variance: float | None = None,
                  window: int | None = None, horizon: int | None = None, burn_in: int | None = None,
-                 check_every: int = 25, stop: bool | Iterable[str] = False, emit: bool = True) -> None:
+                 check_every: int = 25, stop: bool | Iterable[str] = False, emit: bool = True,
+                 image_shape: tuple[int, ...] | None = None) -> None:
         if variance not in _KINDS:
             raise InvalidArgumentError("variance", f"must be one of {', '.join(_KINDS)}, got {variance!r}")
         self.kind = variance
         self.limits: DataLimits | None = None
         if data is not None:
-            self.limits = data_limits(data, quantization=quantization, noise_variance=noise_variance)
+            self.limits = data_limits(data, quantization=quantization, noise_variance=noise_variance,
+                                      image_shape=image_shape)
         elif noise_variance is not None or quantization is not None:
             raise InvalidArgumentError("data", "is needed with quantization or noise_variance (the "
                                                "monitor reads the data's shape and constant pixels)")
@@ -290,7 +305,7 @@ class CollapseMonitor:
         self.events.append(event)
         if self.emit:
             warnings.warn(event.message, CollapseWarning if event.level == "warning" else VarianceNotice,
-                          stacklevel=4)
+                          stacklevel=_caller_level())
         if code in self.stop_codes and self.stop_reason is None:
             self.stop_reason = event
 

@@ -27,6 +27,7 @@ it up to float rounding (relative 1e-9 of the values' magnitude).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -112,7 +113,8 @@ def _spacing_level(x: NDArray[np.float64], constant: NDArray[np.bool_]) -> float
 
 
 def data_limits(data: object, *, quantization: float | None = None,
-                noise_variance: float | None = None) -> DataLimits:
+                noise_variance: float | None = None, image_shape: tuple[int, ...] | None = None
+                ) -> DataLimits:
     """The noise level and constant pixels of the training ``data`` (shape (n, ...)).
 
     Args:
@@ -120,12 +122,19 @@ def data_limits(data: object, *, quantization: float | None = None,
         quantization: the grid step Delta of quantised or dequantised data, when known
             (dequantised digits (x + u)/17: Delta = 1/17); v_noise = Delta^2/12.
         noise_variance: v_noise itself, overriding both.
+        image_shape: the shape of one point as a picture, when ``data`` is flat (e.g. (8, 8)).
 
     Raises:
         InvalidArgumentError: data not an (n, ...) finite array with n >= 2; a
             non-positive ``quantization`` or ``noise_variance``.
     """
     x, shape = _as_matrix(data)
+    if image_shape is not None:
+        image_shape = tuple(int(v) for v in image_shape)
+        if math.prod(image_shape) != x.shape[1]:
+            raise InvalidArgumentError("image_shape", f"must hold the {x.shape[1]} pixels of a point, "
+                                                      f"got {image_shape}")
+        shape = image_shape
     constant = np.all(x == x[:1], axis=0)
     pixel_variance = x.var(axis=0)
     if noise_variance is not None:
