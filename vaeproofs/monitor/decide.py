@@ -41,7 +41,7 @@ def decide(monitor: CollapseMonitor, red: Reduced, steps: list[int], slope: floa
     say = monitor._say
     for t, bad in zip(steps, red.non_finite, strict=True):
         if bad:
-            say(t, "non-finite", "the variance output holds nan or inf values", step=t)
+            say(t, "non-finite", "the variance output holds nan or inf values", at=t)
             break
     eps = ROUNDING_EPS * torch.finfo(torch.float32).eps
     floor = monitor.floor
@@ -86,20 +86,22 @@ def _collapse(monitor: CollapseMonitor, last: int, slope: float | None) -> None:
         return
     if monitor.limits is not None:
         target = math.log(monitor.limits.noise_variance)
-        ahead = fit.ahead(th.horizon)
-        if ahead >= target:
+        if fit.level > target:
+            if fit.ahead(th.horizon) >= target:
+                return
+            steps_to = (target - fit.level) / slope
+            what = (f"the smallest geometric-mean variance of a training point is "
+                    f"{math.exp(fit.level):.3g} and falls by a factor e every {-1 / slope:.0f} steps "
+                    f"({-slope / th.lr:.2f} x lr per step): it reaches the data's "
+                    f"{monitor.limits.describe()} within {steps_to:.0f} steps (horizon {th.horizon}), "
+                    f"i.e. the model memorises that point; {_floor_text(monitor)}")
+            monitor._say(last, "collapse", what, slope=slope, level=fit.level, target=target,
+                         horizon=th.horizon)
             return
-        steps_to = (target - fit.level) / slope if fit.level > target else 0.0
-        what = (f"the smallest geometric-mean variance of a training point is "
-                f"{math.exp(fit.level):.3g} and falls by a factor e every {-1 / slope:.0f} steps "
-                f"({-slope / th.lr:.2f} x lr per step): it reaches the data's "
-                f"{monitor.limits.describe()} within {max(steps_to, 0):.0f} steps (horizon "
-                f"{th.horizon}), i.e. the model memorises that point; {_floor_text(monitor)}")
-        monitor._say(last, "collapse", what, slope=slope, level=fit.level, target=target,
-                     horizon=th.horizon)
-        return
+        # Already below the noise level: a collapse only with the runaway rate (else a notice).
     if slope <= -th.min_rate:
-        what = (f"the smallest geometric-mean variance of a training point falls {-slope:.3g} per step "
+        what = (f"the smallest geometric-mean variance of a training point ({math.exp(fit.level):.3g}) "
+                f"falls {-slope:.3g} per step "
                 f"in log ({-slope / th.lr:.2f} x lr, at least half of Adam's full rate) over the last "
                 f"{th.window} steps, the runaway of a free log-variance; {_floor_text(monitor)}")
         monitor._say(last, "collapse", what, slope=slope, level=fit.level, min_rate=th.min_rate)

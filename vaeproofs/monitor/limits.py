@@ -69,11 +69,15 @@ class DataLimits:
 
     def describe(self) -> str:
         """One phrase: the noise level and where it comes from."""
-        how = {"stated": "as stated",
-               "quantization": f"Delta^2/12 for the stated quantisation step {self.quantization:.4g}",
-               "grid": f"Delta^2/12 for the grid step {self.quantization:.4g} found in the data",
-               "spacing": "from the median spacing of each pixel's distinct training values"}
-        return f"noise level {self.noise_variance:.3g} ({how[self.source]})"
+        if self.source == "stated":
+            how = "as stated"
+        elif self.source == "spacing":
+            how = "from the median spacing of each pixel's distinct training values"
+        else:
+            which = "the stated quantisation step" if self.source == "quantization" else \
+                "the grid step found in the data"
+            how = f"Delta^2/12 for {which} {self.quantization:.4g}"
+        return f"noise level {self.noise_variance:.3g} ({how})"
 
 
 def _as_matrix(data: object) -> tuple[NDArray[np.float64], tuple[int, ...]]:
