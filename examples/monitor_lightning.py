@@ -70,7 +70,7 @@ def main(max_steps: int = 3000, n: int = 16, lr: float = 1e-2, seed: int = 0,
     x_np = digits_dataset(dequantize=True, seed=seed).train[:n]
     x = torch.as_tensor(x_np, dtype=torch.float32)
     callback = CollapseCallback(data=x_np, variance="logvar", module="decoder",
-                                output=lambda out: out.chunk(2, dim=-1)[1],
+                                output=1,
                                 quantization=1 / DIGITS_LEVELS, image_shape=(8, 8), stop=stop)
     trainer = pl.Trainer(max_steps=max_steps, callbacks=[callback], logger=False, accelerator="cpu",
                          enable_checkpointing=False, enable_progress_bar=False,

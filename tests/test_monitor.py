@@ -166,15 +166,15 @@ def test_variance_kinds_agree() -> None:
 
 
 def test_bad_input_names_the_argument() -> None:
-    with pytest.raises(InvalidArgumentError, match="^variance: must be one of"):
+    with pytest.raises(InvalidArgumentError, match=r"^variance: must be one of"):
         CollapseMonitor(variance="sigma")
-    with pytest.raises(InvalidArgumentError, match="^variance: was not passed"):
+    with pytest.raises(InvalidArgumentError, match=r"^variance: was not passed"):
         CollapseMonitor().update()
-    with pytest.raises(InvalidArgumentError, match="^stop: names unknown events"):
+    with pytest.raises(InvalidArgumentError, match=r"^stop: names unknown events"):
         CollapseMonitor(stop=["colapse"])
-    with pytest.raises(InvalidArgumentError, match="^variance: has 5 values per point"):
+    with pytest.raises(InvalidArgumentError, match=r"^variance: has 5 values per point"):
         CollapseMonitor(_data(), check_every=1).update(torch.zeros(2, 5))
-    with pytest.raises(InvalidArgumentError, match="^data: must have shape"):
+    with pytest.raises(InvalidArgumentError, match=r"^data: must have shape"):
         data_limits(np.zeros(3))
     with warnings.catch_warnings():
         warnings.simplefilter("error")

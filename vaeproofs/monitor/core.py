@@ -336,7 +336,7 @@ class CollapseMonitor:
         return -0.5 * self.limits.dim * (LOG_2PI + math.log(self.floor))
 
     def heatmap(self, path: str | None = None, **kwargs: Any) -> Any:
-        """The smallest variance per pixel as a heat map (:func:`vaeproofs.monitor.heatmap.variance_heatmap`)."""
+        """The smallest variance per pixel as a heat map (see :func:`~.heatmap.variance_heatmap`)."""
         from vaeproofs.monitor.heatmap import variance_heatmap
 
         if self._pixel_min is None:

@@ -56,7 +56,7 @@ class Reduced:
 def reduce_window(s: Tensor, varying: Tensor | None, objective: Tensor | None,
                   index: Tensor | None) -> Reduced:
     """Reduce (K, B, D) log-variances (see the module docstring)."""
-    k, b, d = s.shape
+    k, b, _ = s.shape
     bad = ~torch.isfinite(s).flatten(1).all(1)
     smin = s.flatten(1).amin(1)
     has_constant = varying is not None and not bool(varying.all())

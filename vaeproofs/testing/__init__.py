@@ -57,8 +57,8 @@ from vaeproofs.testing.checks import (
     check_gaussian_vae_loss,
 )
 from vaeproofs.testing.design import LossFunctionError
-from vaeproofs.testing.floors import ObjectiveNotBoundedError, assert_audit_bounded, assert_variance_floor
 from vaeproofs.testing.features import BERNOULLI, GAUSSIAN
+from vaeproofs.testing.floors import ObjectiveNotBoundedError, assert_audit_bounded, assert_variance_floor
 from vaeproofs.testing.report import LossCheckReport
 
 __all__ = [
