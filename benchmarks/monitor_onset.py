@@ -84,8 +84,10 @@ class OnsetRun:
 
 
 def run_onset(likelihood: str, n: int | None, hidden: int, seed: int, steps: int,
-              log_every: int = 100) -> OnsetRun:
-    """One run of the onset grid with the monitor (see the module docstring)."""
+              log_every: int = 100, until_both: bool = False) -> OnsetRun:
+    """One run of the onset grid with the monitor (see the module docstring); with
+    ``until_both`` it ends at the first logged step after both the cap was passed and the
+    monitor warned of a collapse."""
     config = TrainConfig(likelihood=likelihood, n_train=n, hidden=hidden, seed=seed, steps=steps,
                          dequantize=True, batch_size=128, xi=XI, n_test=2)
     _, x_np, _ = prepare_data(config)
@@ -123,6 +125,8 @@ def run_onset(likelihood: str, n: int | None, hidden: int, seed: int, steps: int
             best = max(best, elbo_max)
             if cap_step is None and elbo_max > cap:
                 cap_step = step
+            if until_both and cap_step is not None and any(e.code == "collapse" for e in monitor.events):
+                break
         monitor.close()
     return OnsetRun(likelihood, x_np.shape[0], hidden, seed, step, cap_step, best,
                     [(e.step, e.code, e.message) for e in monitor.events], time.perf_counter() - start)

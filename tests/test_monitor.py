@@ -78,14 +78,15 @@ def test_runaway_warns_at_the_step_the_derived_rule_predicts() -> None:
     # Point 0's log-variance falls at Adam's full rate a = lr; point 1 stays at 0.  The fitted
     # line is exact; it is extrapolated H = W = 100 steps ahead; it goes below log v_noise
     # when -a t - a H < log v_noise, i.e. t > -log(v_noise)/a - H = 821.03; the first check
-    # (every 25 steps) after that is step 825.
+    # (every check_every = 50 steps) after that is step 850.
     lr = 0.01
     monitor = CollapseMonitor(_data(), noise_variance=NOISE, lr=lr, stop=True, emit=False)
     stopped = _stream(monitor, lambda t: [[-lr * t] * 4, [0.0] * 4], 2000)
-    predicted = math.ceil((-math.log(NOISE) / lr - 100) / 25) * 25
-    assert stopped == predicted == 825
+    every = monitor.check_every
+    predicted = math.ceil((-math.log(NOISE) / lr - 100) / every) * every
+    assert stopped == predicted == 850
     assert [e.code for e in monitor.events] == ["collapse"]
-    assert monitor.events[0].step == 825 and "step 825" in monitor.events[0].message
+    assert monitor.events[0].step == 850 and "step 850" in monitor.events[0].message
     assert monitor.rows[-1]["trend_slope"] == pytest.approx(-lr, rel=1e-9)
 
 

@@ -25,7 +25,6 @@ import math
 import os
 import sys
 import warnings
-from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -92,7 +91,7 @@ class CollapseMonitor:
                  lr: float | None = None, optimizer: torch.optim.Optimizer | None = None,
                  quantization: float | None = None, noise_variance: float | None = None,
                  window: int | None = None, horizon: int | None = None, burn_in: int | None = None,
-                 check_every: int = 25, stop: bool | Iterable[str] = False, emit: bool = True,
+                 check_every: int = 50, stop: bool | Iterable[str] = False, emit: bool = True,
                  image_shape: tuple[int, ...] | None = None) -> None:
         if variance not in _KINDS:
             raise InvalidArgumentError("variance", f"must be one of {', '.join(_KINDS)}, got {variance!r}")
@@ -130,7 +129,7 @@ class CollapseMonitor:
         self.stop_reason: MonitorEvent | None = None
         self._pending: list[tuple[int, Tensor, Tensor | None, Tensor | None]] = []
         self._last_fit: tuple[Tensor, Tensor] | None = None
-        self._trend: deque[tuple[int, float]] = deque()
+        self._trend: np.ndarray | None = None
         self._said: set[str] = set()
         self._step = 0
         self._captured: Tensor | None = None
@@ -247,8 +246,9 @@ class CollapseMonitor:
         steps = [item[0] for item in group]
         s = to_log_variance(torch.stack([item[1] for item in group]).flatten(2), self.kind)
         mask = self._varying_mask(s.shape[-1], s.device)
-        objective = None if group[0][2] is None else torch.stack([item[2].reshape(-1) for item in group])
-        index = None if group[0][3] is None else torch.stack([item[3].reshape(-1) for item in group])
+        k = len(group)
+        objective = None if group[0][2] is None else torch.stack([item[2] for item in group]).reshape(k, -1)
+        index = None if group[0][3] is None else torch.stack([item[3] for item in group]).reshape(k, -1)
         red = reduce_window(s, mask, objective, index)
         self._pixel_min = red.pixel_min if self._pixel_min is None else \
             torch.minimum(self._pixel_min, red.pixel_min)
@@ -282,18 +282,20 @@ class CollapseMonitor:
         return float((r2 * torch.exp(-s)).mean())
 
     def _update_trend(self, steps: list[int], values: list[float]) -> float | None:
+        """Keep the (step, value) pairs of the last W steps after the burn-in; fit them."""
         th = self.thresholds
         self._fit = None
-        for t, g in zip(steps, values, strict=True):
-            if t > th.burn_in and math.isfinite(g):
-                self._trend.append((t, g))
+        keep = [(t, g) for t, g in zip(steps, values, strict=True) if t > th.burn_in and math.isfinite(g)]
+        if keep:
+            new = np.asarray(keep, dtype=np.float64)
+            self._trend = new if self._trend is None else np.concatenate([self._trend, new])
         last = steps[-1]
-        while self._trend and self._trend[0][0] <= last - th.window:
-            self._trend.popleft()
+        if self._trend is None:
+            return None
+        self._trend = self._trend[self._trend[:, 0] > last - th.window]
         if len(self._trend) < 2 or last < th.burn_in + th.window:
             return None
-        arr = np.asarray(self._trend, dtype=np.float64)
-        self._fit = fit_trend(arr[:, 0], arr[:, 1])
+        self._fit = fit_trend(self._trend[:, 0], self._trend[:, 1])
         return self._fit.slope
 
     # -- events ---------------------------------------------------------------------------------

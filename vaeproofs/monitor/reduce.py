@@ -55,41 +55,50 @@ class Reduced:
 
 def reduce_window(s: Tensor, varying: Tensor | None, objective: Tensor | None,
                   index: Tensor | None) -> Reduced:
-    """Reduce (K, B, D) log-variances (see the module docstring)."""
-    k, b, _ = s.shape
-    bad = ~torch.isfinite(s).flatten(1).all(1)
-    smin = s.flatten(1).amin(1)
+    """Reduce (K, B, D) log-variances (see the module docstring).
+
+    Two passes over the K x B x D values: the mean over the pixels (K, B) and the minimum
+    over the batch (K, D); everything else works on those.  A nan or an infinity anywhere
+    in a row makes that row's mean non-finite, so the means also say which steps held
+    non-finite values.
+    """
+    k, b, d = s.shape
     has_constant = varying is not None and not bool(varying.all())
-    sv = s[..., varying] if has_constant else s
-    g = sv.mean(-1)
-    rows = [smin, g.amin(1), sv.flatten(1).amin(1)]
+    pm = s.amin(1)  # (K, D): per step, the smallest log-variance of each pixel over the batch
     if has_constant:
-        rows.append(s[..., ~varying].flatten(1).amin(1))
+        assert varying is not None
+        g = s @ (varying.to(s.dtype) / int(varying.sum()))
+        pv = pm.masked_fill(~varying, math.inf)
+        cmin: Tensor | None = pm[:, ~varying].amin(1)
+    else:
+        g = s.mean(-1)
+        pv, cmin = pm, None
+    pv = torch.nan_to_num(pv, nan=math.inf)
+    rows = [pm.amin(1), g.amin(1), pv.amin(1)]
+    if cmin is not None:
+        rows.append(cmin)
     if objective is not None:
         if objective.shape != (k, b):
             raise InvalidArgumentError("objective", f"must hold one value per point of the batch, "
                                                     f"shape ({b},), got {tuple(objective.shape[1:])}")
         rows.append(objective.amax(1))
-    flat_at = sv.reshape(-1).argmin()
-    pack = torch.cat([torch.stack([r.double() for r in rows]).flatten(), bad.double(),
-                      flat_at.double().reshape(1)]).cpu().tolist()
+    at = pv.reshape(-1).argmin()
+    pack = torch.cat([torch.stack([r.double() for r in rows]).flatten(),
+                      (~torch.isfinite(g)).any(1).double(), at.double().reshape(1)]).cpu().tolist()
     cols = [pack[i * k:(i + 1) * k] for i in range(len(rows) + 1)]
-    at = int(pack[-1])
-    dv = sv.shape[-1]
-    step_row, pixel_v = divmod(at, dv)
-    row = step_row % b
-    pixel = int(torch.nonzero(varying).flatten()[pixel_v]) if has_constant else pixel_v
+    step, pixel = divmod(int(pack[-1]), d)
+    row = int(torch.nan_to_num(s[step, :, pixel], nan=math.inf).argmin())
     point_min: dict[int, float] = {}
     where_point: int | None = row
     if index is not None:
         idx = index.reshape(-1).long()
-        where_point = int(idx[step_row])
+        where_point = int(idx[step * b + row])
         size = int(idx.max()) + 1
         best = torch.full((size,), math.inf, dtype=torch.float64, device=g.device)
         best = best.scatter_reduce(0, idx, g.reshape(-1).double(), reduce="amin")
         seen = torch.isfinite(best)
         point_min = dict(zip(torch.nonzero(seen).flatten().tolist(), best[seen].tolist(), strict=True))
-    pixel_min = torch.nan_to_num(s.amin((0, 1)), nan=math.inf)
+    pixel_min = torch.nan_to_num(pm.amin(0), nan=math.inf)
     return Reduced(min_log_variance=cols[0], point_log_variance=cols[1], varying_min=cols[2],
                    constant_min=cols[3] if has_constant else None,
                    max_objective=cols[len(rows) - 1] if objective is not None else None,
