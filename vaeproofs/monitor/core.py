@@ -198,6 +198,11 @@ class CollapseMonitor:
         if not isinstance(variance, Tensor) or variance.dim() < 2:
             raise InvalidArgumentError("variance", f"must be a tensor of shape (B, ...), got "
                                                    f"{getattr(variance, 'shape', type(variance).__name__)}")
+        if objective is not None and (not isinstance(objective, Tensor)
+                                      or objective.numel() != variance.shape[0]):
+            raise InvalidArgumentError("objective", f"must be a tensor with one value per point of the "
+                                                    f"batch ({variance.shape[0]}), got "
+                                                    f"{getattr(objective, 'shape', type(objective).__name__)}")
         self._step = self._step + 1 if step is None else int(step)
         self._pending.append((self._step, variance.detach(),
                               None if objective is None else objective.detach(),
