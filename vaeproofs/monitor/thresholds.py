@@ -24,9 +24,11 @@ steps ahead, falls below log v_noise (the data's noise level,
 :mod:`vaeproofs.monitor.limits`) while falling: within one more window at the current
 rate, the model will resolve some training point more finely than the data's own noise
 on (geometric) average over its pixels, i.e. reproduce that point's noise draws, which
-only memorisation can do (docs/theory.md section 1, the collapse mechanism).  Without a
-noise level (no data given), the rule is the rate alone: a slope below -lr / 2, half of
-Adam's full rate, sustained over the window (a converging variance has slope -> 0).
+only memorisation can do (docs/theory.md section 1, the collapse mechanism).  When the
+smallest g_i is already below log v_noise, the warning needs the runaway rate (next
+rule); below the noise level without it is a notice.  Without a noise level (no data
+given), the rule is the rate alone: a slope below -lr / 2, half of Adam's full rate,
+sustained over the window (a converging variance has slope -> 0).
 
 **Floors.**  With a static floor xi > 0 (from the audit's :func:`variance_floor`) the
 objective is capped at -(D/2) log(2 pi xi) per point (Mattei & Frellsen, NeurIPS 2018,
