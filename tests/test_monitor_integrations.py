@@ -126,3 +126,18 @@ def test_assertions_pass_for_a_floor_and_fail_with_the_audit_explanation() -> No
         assert_variance_floor(floored, at_least=1e-2, latent_dim=4, variance="logvar")
     record = assert_variance_floor(floored, at_least=1e-3, example=torch.zeros(2, 4), variance="logvar")
     assert record.floor == pytest.approx(1e-3)
+
+
+def test_model_pixel_variance_for_the_audit_report() -> None:
+    from vaeproofs.monitor import model_pixel_variance
+
+    model = _load("test_vae_floor_example").make_model(floor=1e-3)
+    x = np.random.default_rng(0).random((20, 64))
+    torch.manual_seed(1)
+    got = model_pixel_variance(model, x, variance="logvar")
+    torch.manual_seed(1)
+    with torch.no_grad():
+        expected = model(torch.as_tensor(x, dtype=torch.float32))[1].exp().amin(0).double().numpy()
+    assert got.shape == (64,)
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    assert got.min() >= 1e-3 * (1 - 1e-6)  # the floor the audit proves for this head
