@@ -175,6 +175,10 @@ def test_bad_input_names_the_argument() -> None:
         CollapseMonitor(stop=["colapse"])
     with pytest.raises(InvalidArgumentError, match=r"^variance: has 5 values per point"):
         CollapseMonitor(_data(), check_every=1).update(torch.zeros(2, 5))
+    with pytest.raises(InvalidArgumentError, match=r"^objective: must be a tensor with one value"):
+        CollapseMonitor().update(torch.zeros(2, 3), objective=torch.zeros(3))
+    with pytest.raises(InvalidArgumentError, match=r"^index: must be a tensor"):
+        CollapseMonitor().update(torch.zeros(2, 3), index=[0, 1])
     with pytest.raises(InvalidArgumentError, match=r"^data: must have shape"):
         data_limits(np.zeros(3))
     with warnings.catch_warnings():

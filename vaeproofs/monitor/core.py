@@ -203,6 +203,10 @@ class CollapseMonitor:
             raise InvalidArgumentError("objective", f"must be a tensor with one value per point of the "
                                                     f"batch ({variance.shape[0]}), got "
                                                     f"{getattr(objective, 'shape', type(objective).__name__)}")
+        if index is not None and (not isinstance(index, Tensor) or index.numel() != variance.shape[0]):
+            raise InvalidArgumentError("index", f"must be a tensor with one training-set index per point of "
+                                                f"the batch ({variance.shape[0]}), got "
+                                                f"{getattr(index, 'shape', type(index).__name__)}")
         self._step = self._step + 1 if step is None else int(step)
         self._pending.append((self._step, variance.detach(),
                               None if objective is None else objective.detach(),
