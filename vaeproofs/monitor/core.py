@@ -200,9 +200,9 @@ class CollapseMonitor:
                                                    f"{getattr(variance, 'shape', type(variance).__name__)}")
         if objective is not None and (not isinstance(objective, Tensor)
                                       or objective.numel() != variance.shape[0]):
+            got = getattr(objective, "shape", type(objective).__name__)
             raise InvalidArgumentError("objective", f"must be a tensor with one value per point of the "
-                                                    f"batch ({variance.shape[0]}), got "
-                                                    f"{getattr(objective, 'shape', type(objective).__name__)}")
+                                                    f"batch ({variance.shape[0]}), got {got}")
         if index is not None and (not isinstance(index, Tensor) or index.numel() != variance.shape[0]):
             raise InvalidArgumentError("index", f"must be a tensor with one training-set index per point of "
                                                 f"the batch ({variance.shape[0]}), got "
