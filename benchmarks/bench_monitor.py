@@ -14,7 +14,9 @@ directly (``update`` calls timed inside the loop, checks included) as a share of
 grid (``vaeproofs/presets/onset.toml``; the subset and step counts are printed): per run,
 the step of each monitor event against the step the run passed the floor's cap.
 
-Run ``python -m benchmarks.bench_monitor [--part overhead|onset] [--quick]``.
+Run ``python -m benchmarks.bench_monitor [--part overhead|onset] [--quick]``; ``--part
+onset-collapsing`` and ``--part onset-controls`` split the onset table in two halves that
+can run side by side.
 """
 
 from __future__ import annotations
@@ -208,8 +210,14 @@ def main(argv: list[str]) -> None:
     part = argv[argv.index("--part") + 1] if "--part" in argv else "all"
     if part in ("all", "overhead"):
         _print_overhead(overhead(repeats=5 if quick else 21, steps=50 if quick else 200))
-    if part in ("all", "onset"):
-        _print_onset(onset(QUICK_SUBSET if quick else ONSET_SUBSET))
+    if part in ("all", "onset", "onset-collapsing", "onset-controls"):
+        subset = QUICK_SUBSET if quick else ONSET_SUBSET
+        if part == "onset-collapsing":  # the per-pixel runs at n <= 64 (for two processes side by side)
+            subset = tuple(r for r in subset if r[0] == "per-pixel" and r[1] is not None and r[1] <= 64)
+        elif part == "onset-controls":  # the floored runs and n >= 256
+            subset = tuple(r for r in subset if not (r[0] == "per-pixel" and r[1] is not None
+                                                     and r[1] <= 64))
+        _print_onset(onset(subset))
 
 
 if __name__ == "__main__":
