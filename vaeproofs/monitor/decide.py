@@ -1,7 +1,8 @@
 """The monitor's rules: from one checked window to events (thresholds: :mod:`.thresholds`).
 
 In order: non-finite values; with a positive static floor, a variance below it or an
-objective above its cap (each contradicts the audit); without one, the collapse rule
+objective above its cap (each contradicts the audit) and the notices; without one, the
+collapse rule
 (the trend of the smallest per-point log geometric-mean variance, extrapolated one
 horizon ahead, below the data's noise level; or, without data, a sustained slope below
 -lr/2), the objective above a stated reference floor's cap, and the notices: a variance
@@ -59,6 +60,7 @@ def decide(monitor: CollapseMonitor, red: Reduced, steps: list[int], slope: floa
                 t = steps[red.max_objective.index(best)]
                 say(t, "above-cap", f"per-point objective {best:.4g} nats is above the cap {cap:.4g} "
                     f"that the floor {floor:.3g} proves", objective=best, cap=cap)
+        _notices(monitor, red, steps)  # a floor below the noise level still lets it go below
         return
     _collapse(monitor, last, slope)
     if monitor.reference_floor is not None and red.max_objective is not None and \
@@ -76,6 +78,9 @@ def decide(monitor: CollapseMonitor, red: Reduced, steps: list[int], slope: floa
 def _floor_text(monitor: CollapseMonitor) -> str:
     if monitor.floor == 0:
         return "the static floor is 0, so the objective has no cap"
+    record = monitor.floor_record
+    if record is not None and record.floor is None:
+        return f"the static floor is undecided ({record.explanation})"
     return "no static floor is known"
 
 
