@@ -52,7 +52,8 @@ def _caller_level() -> int:
     """The stack level of the first frame outside this package (the user's update call), so
     that the warning points at the user's line."""
     here = os.path.dirname(__file__)
-    frame, level = sys._getframe(1), 1
+    frame: Any = sys._getframe(1)
+    level = 1
     while frame is not None and os.path.dirname(frame.f_code.co_filename) == here:
         frame, level = frame.f_back, level + 1
     return level
@@ -256,8 +257,10 @@ class CollapseMonitor:
         s = to_log_variance(torch.stack([item[1] for item in group]).flatten(2), self.kind)
         mask = self._varying_mask(s.shape[-1], s.device)
         k = len(group)
-        objective = None if group[0][2] is None else torch.stack([item[2] for item in group]).reshape(k, -1)
-        index = None if group[0][3] is None else torch.stack([item[3] for item in group]).reshape(k, -1)
+        objectives = [item[2] for item in group if item[2] is not None]
+        indices = [item[3] for item in group if item[3] is not None]
+        objective = torch.stack(objectives).reshape(k, -1) if len(objectives) == k else None
+        index = torch.stack(indices).reshape(k, -1) if len(indices) == k else None
         red = reduce_window(s, mask, objective, index)
         self._pixel_min = red.pixel_min if self._pixel_min is None else \
             torch.minimum(self._pixel_min, red.pixel_min)
@@ -271,7 +274,7 @@ class CollapseMonitor:
                 row["max_objective"] = o
         self._where = (red.where_pixel, red.where_point, red.where_from_index)
         slope = self._update_trend(steps, red.point_log_variance)
-        rows[-1]["trend_slope"] = slope
+        rows[-1]["trend_slope"] = slope  # type: ignore[assignment]
         calibration = self._calibration(group[-1][1])
         if calibration is not None:
             rows[-1]["calibration"] = calibration
@@ -353,7 +356,9 @@ class CollapseMonitor:
         if self._pixel_min is None:
             raise InvalidArgumentError("monitor", "has not checked any step yet (call update/flush)")
         noise = None if self.limits is None else self.limits.noise_variance
-        return variance_heatmap(self.pixel_min_variance, noise_variance=noise, floor=self.floor,
+        pixels = self.pixel_min_variance
+        assert pixels is not None
+        return variance_heatmap(pixels, noise_variance=noise, floor=self.floor,
                                 path=path, **kwargs)
 
     def summary(self) -> dict[str, Any]:

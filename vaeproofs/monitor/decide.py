@@ -56,7 +56,7 @@ def decide(monitor: CollapseMonitor, red: Reduced, steps: list[int], slope: floa
         cap = monitor.cap_per_point
         if cap is not None and red.max_objective is not None:
             best = max(red.max_objective)
-            if best > cap + eps * (abs(cap) + len(monitor.limits.constant)):
+            if best > cap + eps * (abs(cap) + monitor.limits.dim):  # type: ignore[union-attr]
                 t = steps[red.max_objective.index(best)]
                 say(t, "above-cap", f"per-point objective {best:.4g} nats is above the cap {cap:.4g} "
                     f"that the floor {floor:.3g} proves", objective=best, cap=cap)

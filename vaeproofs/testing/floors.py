@@ -57,10 +57,11 @@ def assert_variance_floor(module: nn.Module, *, at_least: float, variance: str =
     if (latent_dim is None) == (example is None):
         raise InvalidArgumentError("latent_dim", "give exactly one of latent_dim (a decoder) and "
                                                  "example (any module's input)")
-    if example is None:
+    if latent_dim is not None:
         record = variance_floor(module, latent_dim=latent_dim, variance=variance, output=output,
                                 frozen=frozen)
     else:
+        assert example is not None
         record = static_variance_floor(module, example, variance=variance, output=output,
                                        frozen=frozen, forward=forward)
     if record.floor is None:
