@@ -155,27 +155,30 @@ ONSET_SUBSET: tuple[tuple[str, int | None, int, tuple[int, ...], int], ...] = (
     ("per-pixel", 64, 64, (0, 1, 2), 6000),
     ("per-pixel", 64, 256, (0, 1, 2), 6000),
     ("floor", 16, 64, (0,), 3000),
-    ("floor", 16, 256, (0,), 3000),
     ("floor", 64, 64, (0,), 3000),
-    ("floor", 64, 256, (0,), 3000),
     ("per-pixel", 256, 64, (0,), 6000),
-    ("per-pixel", 256, 256, (0,), 6000),
     ("per-pixel", 1024, 64, (0,), 6000),
+    ("floor", 16, 256, (0,), 3000),
+    ("per-pixel", 256, 256, (0,), 6000),
 )
 QUICK_SUBSET = (("per-pixel", 16, 64, (0,), 2000), ("floor", 16, 64, (0,), 1000))
 
 
-def onset(subset: tuple[tuple[str, int | None, int, tuple[int, ...], int], ...] = ONSET_SUBSET
-          ) -> list[OnsetRun]:
-    """Every run of ``subset``; a per-pixel run at n <= 64 ends once it has passed the cap and the
-    monitor has warned (nothing after both changes the comparison)."""
+def onset(subset: tuple[tuple[str, int | None, int, tuple[int, ...], int], ...] = ONSET_SUBSET,
+          report: Callable[[OnsetRun], None] | None = None) -> list[OnsetRun]:
+    """Every run of ``subset`` (``report(run)`` as each ends); a per-pixel run at n <= 64 ends
+    once it has passed the cap and the monitor has warned (nothing after both changes the
+    comparison)."""
     runs = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for likelihood, n, width, seeds, steps in subset:
             for seed in seeds:
-                runs.append(run_onset(likelihood, n, width, seed, steps,
-                                      until_both=likelihood == "per-pixel" and n is not None and n <= 64))
+                run = run_onset(likelihood, n, width, seed, steps,
+                                until_both=likelihood == "per-pixel" and n is not None and n <= 64)
+                runs.append(run)
+                if report is not None:
+                    report(run)
     return runs
 
 
@@ -190,19 +193,21 @@ def _print_overhead(rows: list[dict[str, object]]) -> None:
         print(f"| {r['model']} | {r['side']} | {1e3 * r['median_s']:.3f} ms | {r['ratio']:.4f} | {share} |")
 
 
-def _print_onset(runs: list[OnsetRun]) -> None:
+def _onset_header() -> None:
     print("\n(h) onset settings: monitor events against the step the run passed the floor's cap "
           "(162.2 nats, xi = 1e-3; checked every 100 steps)\n")
     print("| family | width | n | seed | steps run | passed cap at | collapse warning at | "
           "warning before cap | below-noise notice at | other events | best train ELBO |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for r in runs:
-        warn, cap = r.first("collapse"), r.cap_step
-        before = "-" if warn is None or cap is None else ("yes" if warn < cap else "NO")
-        others = ", ".join(f"{c} @ {t}" for t, c, _ in r.events if c not in ("collapse", "below-noise"))
-        print(f"| {r.likelihood} | {r.hidden} | {r.n} | {r.seed} | {r.steps} | {cap or '-'} | "
-              f"{warn or '-'} | {before} | {r.first('below-noise') or '-'} | {others or '-'} | "
-              f"{r.best_elbo:.1f} |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
+
+
+def _onset_row(r: OnsetRun) -> None:
+    warn, cap = r.first("collapse"), r.cap_step
+    before = "-" if warn is None or cap is None else ("yes" if warn < cap else "NO")
+    others = ", ".join(f"{c} @ {t}" for t, c, _ in r.events if c not in ("collapse", "below-noise"))
+    print(f"| {r.likelihood} | {r.hidden} | {r.n} | {r.seed} | {r.steps} | {cap or '-'} | "
+          f"{warn or '-'} | {before} | {r.first('below-noise') or '-'} | {others or '-'} | "
+          f"{r.best_elbo:.1f} |", flush=True)
 
 
 def main(argv: list[str]) -> None:
@@ -217,7 +222,8 @@ def main(argv: list[str]) -> None:
         elif part == "onset-controls":  # the floored runs and n >= 256
             subset = tuple(r for r in subset if not (r[0] == "per-pixel" and r[1] is not None
                                                      and r[1] <= 64))
-        _print_onset(onset(subset))
+        _onset_header()
+        onset(subset, report=_onset_row)
 
 
 if __name__ == "__main__":
