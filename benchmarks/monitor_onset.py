@@ -78,6 +78,7 @@ class OnsetRun:
     best_elbo: float
     events: list[tuple[int, str, str]]
     seconds: float
+    log_every: int = 100
 
     def first(self, code: str) -> int | None:
         return next((t for t, c, _ in self.events if c == code), None)
@@ -129,4 +130,5 @@ def run_onset(likelihood: str, n: int | None, hidden: int, seed: int, steps: int
                 break
         monitor.close()
     return OnsetRun(likelihood, x_np.shape[0], hidden, seed, step, cap_step, best,
-                    [(e.step, e.code, e.message) for e in monitor.events], time.perf_counter() - start)
+                    [(e.step, e.code, e.message) for e in monitor.events], time.perf_counter() - start,
+                    log_every)

@@ -53,7 +53,7 @@ def test_fit_trend_and_derived_thresholds() -> None:
     assert fit.slope == pytest.approx(-0.25, rel=1e-12)
     assert fit.level == pytest.approx(3.0 - 0.25 * 199, rel=1e-12)
     th = Thresholds.derive(3e-3)
-    assert (th.window, th.horizon, th.burn_in) == (334, 334, 334)  # ceil(1 / lr)
+    assert (th.window, th.horizon, th.burn_in) == (334, 334, None)  # ceil(1 / lr); burn-in from data
     assert th.min_rate == pytest.approx(1.5e-3)
     assert Thresholds.derive().window == 1000  # Adam's default lr 1e-3
 
@@ -71,7 +71,9 @@ def _stream(monitor: CollapseMonitor, logvar_of_step, steps: int, batch: int = 2
 
 
 def _data() -> np.ndarray:
-    return np.random.default_rng(1).normal(size=(8, 4))
+    """Rows of +1 and -1: every pixel's variance is exactly 1, so the burn-in ends at the first
+    step whose smallest mean log-variance is below log 1 = 0."""
+    return np.array([[1.0] * 4, [-1.0] * 4] * 4)
 
 
 def test_runaway_warns_at_the_step_the_derived_rule_predicts() -> None:
@@ -82,6 +84,7 @@ def test_runaway_warns_at_the_step_the_derived_rule_predicts() -> None:
     lr = 0.01
     monitor = CollapseMonitor(_data(), noise_variance=NOISE, lr=lr, stop=True, emit=False)
     stopped = _stream(monitor, lambda t: [[-lr * t] * 4, [0.0] * 4], 2000)
+    assert monitor.summary()["thresholds"]["burn_in_ended"] == 1  # -0.01 < log 1 at step 1
     every = monitor.check_every
     predicted = math.ceil((-math.log(NOISE) / lr - 100) / every) * every
     assert stopped == predicted == 850
@@ -96,16 +99,26 @@ def test_converging_variance_never_warns_even_below_the_noise_level() -> None:
     # its mean slope is s_inf (e^-4 - e^-8) / 100 = -2.1e-3 > -lr/2 = -5e-3: no collapse warning.
     lr = 0.01
     s_inf = math.log(1e-5)
-    monitor = CollapseMonitor(_data(), noise_variance=NOISE, lr=lr, stop=True, emit=False)
+    monitor = CollapseMonitor(_data(), noise_variance=NOISE, lr=lr, stop=True, emit=False, burn_in=100)
     stopped = _stream(monitor, lambda t: [[s_inf * (1 - math.exp(-t / 25))] * 4, [0.0] * 4], 3000)
     assert stopped is None
     assert [e.code for e in monitor.events] == ["below-noise"]
     # below the noise level and falling faster than half of Adam's full rate: a collapse
     # at the first fit (burn-in + W = 200); at 0.4 lr, none
-    monitor = CollapseMonitor(_data(), noise_variance=NOISE, lr=lr, stop=True, emit=False)
+    monitor = CollapseMonitor(_data(), noise_variance=NOISE, lr=lr, stop=True, emit=False, burn_in=100)
     assert _stream(monitor, lambda t: [[s_inf - 0.6 * lr * t] * 4, [0.0] * 4], 3000) == 200
-    monitor = CollapseMonitor(_data(), noise_variance=NOISE, lr=lr, stop=True, emit=False)
+    monitor = CollapseMonitor(_data(), noise_variance=NOISE, lr=lr, stop=True, emit=False, burn_in=100)
     assert _stream(monitor, lambda t: [[s_inf - 0.4 * lr * t] * 4, [0.0] * 4], 1000) is None
+
+
+def test_burn_in_ends_when_the_variance_reaches_the_data_spread() -> None:
+    # g(t) = 2 - 0.01 t crosses log 1 = 0 after step 200: the trend's points start at 201 and
+    # the first fit is one window (100 steps) later, at the check of step 350 (every 50).
+    monitor = CollapseMonitor(_data(), noise_variance=NOISE, lr=0.01, emit=False)
+    _stream(monitor, lambda t: [[2.0 - 0.01 * t] * 4, [3.0] * 4], 400)
+    assert monitor.summary()["thresholds"]["burn_in_ended"] == 201
+    slopes = {r["step"]: r.get("trend_slope") for r in monitor.rows if "trend_slope" in r}
+    assert slopes[300] is None and slopes[350] == pytest.approx(-0.01, rel=1e-9)
 
 
 def test_without_data_the_rule_is_the_rate_alone() -> None:

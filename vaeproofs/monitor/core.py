@@ -140,6 +140,7 @@ class CollapseMonitor:
         self._varying: Tensor | None = None
         self._where: tuple[int, int | None, bool] | None = None
         self._fit: Any = None
+        self._burn_end: int | None = None
 
     # -- construction from the audit --------------------------------------------------------
     @classmethod
@@ -293,11 +294,27 @@ class CollapseMonitor:
         r2 = (x.reshape(s.shape) - mean.reshape(s.shape)).square()
         return float((r2 * torch.exp(-s)).mean())
 
+    def _burn_in_end(self, steps: list[int], values: list[float]) -> int | None:
+        """The step after which the trend's points count (see :mod:`.thresholds`)."""
+        th = self.thresholds
+        if th.burn_in is not None:
+            return th.burn_in
+        if self.limits is None:
+            return th.window
+        if self._burn_end is None:
+            spread = float(self.limits.pixel_variance[~self.limits.constant].mean())
+            level = math.log(spread) if spread > 0 else -math.inf
+            self._burn_end = next((t for t, g in zip(steps, values, strict=True) if g < level), None)
+        return self._burn_end
+
     def _update_trend(self, steps: list[int], values: list[float]) -> float | None:
         """Keep the (step, value) pairs of the last W steps after the burn-in; fit them."""
         th = self.thresholds
         self._fit = None
-        keep = [(t, g) for t, g in zip(steps, values, strict=True) if t > th.burn_in and math.isfinite(g)]
+        start = self._burn_in_end(steps, values)
+        if start is None:
+            return None
+        keep = [(t, g) for t, g in zip(steps, values, strict=True) if t > start and math.isfinite(g)]
         if keep:
             new = np.asarray(keep, dtype=np.float64)
             self._trend = new if self._trend is None else np.concatenate([self._trend, new])
@@ -305,7 +322,7 @@ class CollapseMonitor:
         if self._trend is None:
             return None
         self._trend = self._trend[self._trend[:, 0] > last - th.window]
-        if len(self._trend) < 2 or last < th.burn_in + th.window:
+        if len(self._trend) < 2 or last < start + th.window:
             return None
         self._fit = fit_trend(self._trend[:, 0], self._trend[:, 1])
         return self._fit.slope
@@ -369,4 +386,5 @@ class CollapseMonitor:
                 "floor": self.floor, "cap_per_point": self.cap_per_point,
                 "noise_variance": None if self.limits is None else self.limits.noise_variance,
                 "thresholds": {"lr": th.lr, "window": th.window, "horizon": th.horizon,
-                               "burn_in": th.burn_in, "min_rate": th.min_rate}}
+                               "burn_in": th.burn_in, "burn_in_ended": self._burn_end,
+                               "min_rate": th.min_rate}}

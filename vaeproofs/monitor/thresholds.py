@@ -14,10 +14,16 @@ steps: the shortest window in which a full-rate runaway moves the variance by a 
 
 **Horizon H = W.**  The trend is extrapolated as far ahead as it was fitted back.
 
-**Burn-in = W.**  Every run starts with its variances falling from their initial value
-(about 1) to the level of the residuals (a transient, r^2 / sigma^2 well below 1, then
-about 1: the stationary point of the Gaussian NLL in s is sigma^2 = E r^2).  The first
-trend is fitted over steps [W, 2W], after one window of that transient.
+**Burn-in: until the variance reaches the data's spread.**  Every run starts with its
+variances plunging from their initial value (about 1, whatever the data) towards the
+level of the residuals (a transient in which r^2 / sigma^2 is well below 1, ending near
+1: the stationary point of the Gaussian NLL in s is sigma^2 = E r^2).  Extrapolated, that
+plunge would predict a collapse in every run.  The trend is fitted only to steps after
+the smallest g_i first falls below log of the data's mean per-pixel variance (over the
+non-constant pixels), the residual of the best constant mean: from there on the
+variance is on the data's scale and falls only as the mean fits the points.  The first
+fit is W steps later.  Without data the burn-in is one window, W steps; ``burn_in=``
+fixes it in steps.
 
 **Collapse warning (no floor).**  The fitted line of the smallest g_i, extrapolated H
 steps ahead, falls below log v_noise (the data's noise level,
@@ -65,14 +71,15 @@ class Thresholds:
         lr: the learning rate they derive from.
         window: W, steps over which the trend is fitted.
         horizon: H, steps ahead the trend is extrapolated.
-        burn_in: steps before the first trend fit starts.
+        burn_in: steps before the trend's points start; None: when the variance first
+            reaches the data's spread (one window W when there is no data).
         min_rate: the slope (per step, in nats of log-variance) the rate-only rule needs.
     """
 
     lr: float
     window: int
     horizon: int
-    burn_in: int
+    burn_in: int | None
     min_rate: float
 
     @classmethod
@@ -85,7 +92,7 @@ class Thresholds:
                                                                           low=2, high=10**9)
         w = max(w, 2)
         h = w if horizon is None else check_int_range("horizon", horizon, low=0, high=10**9)
-        b = w if burn_in is None else check_int_range("burn_in", burn_in, low=0, high=10**9)
+        b = None if burn_in is None else check_int_range("burn_in", burn_in, low=0, high=10**9)
         return cls(lr=rate, window=w, horizon=h, burn_in=b, min_rate=RATE_FRACTION * rate)
 
 
