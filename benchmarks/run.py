@@ -56,6 +56,7 @@ def main(argv: list[str]) -> int:
             *_train_step_rows(),
             *bench_cap_time.run(quick=quick, repeats=1 if quick else 3),
             *bench_audit.run(quick=quick),
+            *bench_audit.run_examples(quick=quick),
             *bench_verify.run(quick=True, repeats=1 if quick else 3),
             *([] if quick else bench_verify.run(quick=False, repeats=1)),
             *_monitor_rows(quick)]

@@ -204,8 +204,9 @@ def test_data_dependent_control_flow_is_not_guessed() -> None:
 
 
 def test_unknown_operation_is_not_guessed() -> None:
-    vf = variance_floor(Head(lambda m, r: torch.erf(r) + 2.0), latent_dim=2, variance="var")
-    assert vf.bounded is None and "erf" in vf.explanation
+    vf = variance_floor(Head(lambda m, r: torch.digamma(r) + 2.0), latent_dim=2, variance="var")
+    assert vf.bounded is None and "aten.digamma" in vf.explanation
+    assert "test_audit_floor_ops.py:" in vf.explanation  # the user's source line
 
 
 def test_unknown_operation_off_the_variance_path_is_ignored() -> None:
@@ -216,7 +217,7 @@ def test_unknown_operation_off_the_variance_path_is_ignored() -> None:
 
         def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
             r = self.lin(z)
-            return torch.erf(r), F.softplus(r) + 0.5
+            return torch.digamma(r), F.softplus(r) + 0.5
 
     assert variance_floor(Odd(), latent_dim=2, variance="var").floor == 0.5
 

@@ -89,3 +89,22 @@ def test_bad_interval() -> None:
         Interval(1.0, 0.0)
     with pytest.raises(ValueError):
         Interval(math.nan, 0.0)
+
+
+def test_outward_rounding_beyond_the_largest_float() -> None:
+    big = math.nextafter(math.inf, 0.0)
+    # e^1000 is finite but not a float: its lower end is the largest float, never +inf
+    assert Interval.point(1000.0).exp() == Interval(big, math.inf)
+    assert (Interval.point(big) + Interval.point(big)) == Interval(big, math.inf)
+    assert (Interval.point(-big) * Interval.point(2.0)) == Interval(-math.inf, -big)
+
+
+def test_exact_results_stay_exact_and_inexact_ones_round_outward() -> None:
+    assert Interval.point(0.0) + Interval.point(1e-4) == Interval.point(1e-4)
+    from fractions import Fraction
+
+    third = Interval.point(1.0) / Interval.point(3.0)  # 1/3 is no float: the two around it
+    assert Fraction(third.lo) < Fraction(1, 3) < Fraction(third.hi)
+    assert math.nextafter(third.lo, math.inf) == third.hi
+    e = Interval.point(1.0).exp()
+    assert e.lo < math.e < e.hi and Interval.point(0.0).exp() == Interval.point(1.0)

@@ -92,8 +92,11 @@ def test_logvar_left_out_of_the_optimizer_is_fixed_in_practice() -> None:
     assert rep.min_variance == 1.0  # exp(0): the parameter never moved
     assert rep.bounded is True and "logvar" in rep.verdict
     # Without the optimiser the same parameter trains: no floor.
+    # Without the optimiser the same parameter trains: floor 0, but with no probe nothing shows
+    # that the mean can reproduce a training point, so the verdict stays undecided.
     free = audit_vae(model, _data(d=8), variance="logvar", steps=0)
-    assert free.variance_floor.floor == 0.0 and free.bounded is False
+    assert free.variance_floor.floor == 0.0 and free.bounded is None
+    assert free.decision == "undecided"
 
 
 def test_fixed_sigma_is_bounded_although_the_loss_is_very_negative() -> None:
@@ -112,11 +115,13 @@ def test_fixed_sigma_is_bounded_although_the_loss_is_very_negative() -> None:
     assert "Bounded" in rep.verdict
 
 
-def test_floor_free_head_is_not_bounded() -> None:
+def test_floor_free_head_without_a_probe_is_undecided() -> None:
+    # Floor 0 alone is not unboundedness: the mean must also reach a training point.
     model = HeadVAE("scalar")
     rep = audit_vae(model, _data(d=8), variance="logvar", steps=0)
-    assert rep.bounded is False and rep.decision == "fails" and rep.probe is None
+    assert rep.bounded is None and rep.decision == "undecided" and rep.probe is None
     assert rep.cap_per_point == math.inf
+    assert "Shown: the static floor is 0" in rep.verdict and "Not shown" in rep.verdict
 
 
 def test_loss_ignoring_the_variance_is_bounded() -> None:

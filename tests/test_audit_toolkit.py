@@ -69,5 +69,7 @@ def test_untraceable_model_falls_back_to_its_decoder() -> None:
     data = np.random.default_rng(0).normal(size=(10, 6))
     rep = audit_vae(BranchyEncoder(), data, variance="var", steps=0)
     assert rep.variance_floor.floor == 0.02 and rep.bounded is True
+    # the whole model branches on the data: the floor comes from the decoder alone, and says so
     whole = static_variance_floor(BranchyEncoder(), torch.zeros(2, 6), variance="var")
-    assert whole.bounded is None and "control flow" in whole.explanation
+    assert whole.floor == 0.02 and whole.analysed == "model.decoder (its inputs free)"
+    assert "control flow" in whole.explanation and "test_audit_toolkit.py:" in whole.explanation

@@ -5,7 +5,9 @@ It combines (see :mod:`vaeproofs.audit.verdict` for the rule):
 1. the static floor of the decoder's variance output (:func:`static_variance_floor` on the
    whole model, or on ``model.decoder`` when the whole model cannot be traced), with the
    parameters the user's optimiser leaves out held constant;
-2. the loss check (:func:`vaeproofs.testing.check_gaussian_vae_loss`) of the user's loss;
+2. the loss check (:func:`vaeproofs.testing.check_gaussian_vae_loss`) of the user's loss, and
+   a static lower bound of that loss on the whole training set taken as one batch
+   (:func:`vaeproofs.audit.loss_bound.static_loss_bound`, up to 10,000 rows);
 3. the memorisation probe (:mod:`vaeproofs.audit.probe`) on a deep copy.
 
 Conventions: natural log; variances (sigma^2) per pixel; objectives per point, summed
@@ -15,6 +17,7 @@ over the D pixels of a point.  The cap per point is -(D/2) log(2 pi floor)
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import time
@@ -26,9 +29,22 @@ import numpy as np
 import torch
 from torch import nn
 
-from vaeproofs.audit.floor import VarianceFloor, static_variance_floor, variance_floor
+from vaeproofs.audit.advice import Advice, output_note, vae_advice
+from vaeproofs.audit.batches import collect, first_array
+from vaeproofs.audit.floor import VarianceFloor, static_variance_floor
 from vaeproofs.audit.kinds import check_kind
-from vaeproofs.audit.probe import ProbeResult, call_model, run_probe, trained_parameter_names
+from vaeproofs.audit.loss_bound import LossBound, static_loss_bound
+from vaeproofs.audit.loss_calls import LossCall, record_loss_calls
+from vaeproofs.audit.model_outputs import ModelOutputs, check_kind_against_values, variance_selector
+from vaeproofs.audit.probe import (
+    DEFAULT_TIME_BUDGET_S,
+    ProbeResult,
+    call_model,
+    read_model,
+    require_posterior,
+    run_probe,
+    trained_parameter_names,
+)
 from vaeproofs.audit.verdict import build_evidence, decide_audit, verdict_paragraph
 from vaeproofs.errors import InvalidArgumentError
 
@@ -36,6 +52,10 @@ if TYPE_CHECKING:
     from vaeproofs.claims.verdict import Evidence, Verdict
 
 __all__ = ["AuditInterrupted", "AuditReport", "audit_vae"]
+
+#: The static loss bound is computed on the whole training set, as one batch, up to this many
+#: rows (a bound on a sample would not cover the rest); above it the bound is skipped.
+MAX_LOSS_BOUND_ROWS = 10_000
 
 
 @dataclass
@@ -53,6 +73,13 @@ class AuditReport:
         loss_check: the loss checker's report, or None.
         verdict: one readable paragraph.
         evidence: the evidence, in the claims' Evidence form.
+        loss_lower_bound: the proven lower bound of the loss on the batch analysed (audit_objective's
+            objective; audit_vae's ``loss_fn`` on the training set); -inf when none exists; None
+            when undecided or without a loss.
+        loss_bound: the static analysis of that loss (a ``LossBound``), or None.
+        objective_probe: (audit_objective) the probe on the objective.
+        advice: concrete advice that follows from the numbers (:mod:`vaeproofs.audit.advice`).
+        audited: ``"vae"`` (audit_vae) or ``"objective"`` (audit_objective).
     """
 
     bounded: bool | None
@@ -71,6 +98,11 @@ class AuditReport:
     untrained_parameters: list[str]
     timings: dict[str, float] = field(default_factory=dict)
     outcome: str = "decided"
+    loss_lower_bound: float | None = None
+    loss_bound: Any = None
+    objective_probe: Any = None
+    advice: list[Advice] = field(default_factory=list)
+    audited: str = "vae"
 
     def to_json(self) -> dict[str, Any]:
         """The report as JSON-ready values (non-finite floats are nulled by the writer)."""
@@ -93,7 +125,11 @@ class AuditReport:
                          for e in self.evidence],
             "probe": None if self.probe is None else self.probe.to_json(),
             "data": self.data, "untrained_parameters": self.untrained_parameters,
-            "timings": self.timings,
+            "timings": self.timings, "audited": self.audited,
+            "loss_lower_bound": self.loss_lower_bound,
+            "loss_bound": None if self.loss_bound is None else self.loss_bound.to_json(),
+            "objective_probe": None if self.objective_probe is None else self.objective_probe.to_json(),
+            "advice": [a.to_json() for a in self.advice],
             "notes": ({"cap_per_point": "+inf (written as null): the variance floor is 0, so the "
                                         "objective has no cap"}
                       if self.cap_per_point == math.inf else {}),
@@ -112,23 +148,19 @@ class AuditInterrupted(KeyboardInterrupt):
         return (type(self), (self.report,))
 
 
+#: The probe's default budget (s) when the static floor is proven > 0 (a conflict check only).
+CONFLICT_CHECK_BUDGET_S = 5.0
+
+#: Rows read from a DataLoader (or any iterable of batches) given as ``data``.
+MAX_ITERABLE_ROWS = 4096
+
+
 def _as_tensor(data: Any) -> torch.Tensor:
-    if isinstance(data, torch.Tensor):
-        x = data.detach()
-    else:
-        try:
-            arr = np.asarray(data)
-        except Exception as exc:
-            raise InvalidArgumentError("data", f"must be an array of shape (n, ...), got "
-                                               f"{type(data).__name__} ({exc})") from None
-        if arr.dtype.kind not in "fiub":
-            raise InvalidArgumentError("data", f"must hold numbers, got dtype {arr.dtype}")
-        x = torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float64))
+    """The inputs as one float64 tensor (n, ...): an array, (inputs, labels), or a DataLoader."""
+    x = first_array(collect(data, limit=MAX_ITERABLE_ROWS)).to(torch.float64)
     if x.dim() < 2 or x.shape[0] < 1 or x[0].numel() < 1:
         raise InvalidArgumentError("data", f"must have shape (n, ...) with n >= 1 points, got "
                                            f"shape {tuple(x.shape)}")
-    if not torch.isfinite(x).all():
-        raise InvalidArgumentError("data", "must be finite, got nan or inf values")
     return x
 
 
@@ -138,20 +170,28 @@ def _check_int(name: str, value: Any, low: int, high: int) -> int:
     return int(value)
 
 
-def _static(model: nn.Module, x: torch.Tensor, kind: str, forward: Any, frozen: Sequence[str],
-            latent_dim: int) -> VarianceFloor:
-    vf = static_variance_floor(model, x[:2], variance=kind, output=1, frozen=frozen, forward=forward)
-    decoder = getattr(model, "decoder", None)
-    if vf.bounded is None and forward is None and isinstance(decoder, nn.Module):
-        prefix = "decoder."
-        inner = [n.removeprefix(prefix) for n in frozen if n.startswith(prefix)]
-        alt = variance_floor(decoder, latent_dim=latent_dim, variance=kind, output=1, frozen=inner)
-        if alt.bounded is not None:
-            return alt
-    return vf
+def _static(model: nn.Module, x: torch.Tensor, outs: ModelOutputs, forward: Any,
+            frozen: Sequence[str]) -> VarianceFloor:
+    """The floor of the tensor at ``outs.path`` in the model's output (whatever its form)."""
+    return static_variance_floor(model, x[:2], variance=outs.kind, frozen=frozen, forward=forward,
+                                 select=variance_selector(outs.path))
 
 
-def audit_vae(model: nn.Module, data: Any, *, variance: str,
+def _loss_bound(model: nn.Module, x: torch.Tensor, kind: str, forward: Any, loss_fn: Any,
+                untrained: Sequence[str]) -> LossBound | None:
+    """The static lower bound of the user's loss on ``x`` (None if the loss has the wrong form)."""
+    from vaeproofs.audit.kinds import log_variance
+
+    def objective(m: nn.Module, xb: torch.Tensor) -> torch.Tensor:
+        mu_x, var_like, mu_z, logvar_z = call_model(m, xb, forward, kind)
+        return loss_fn(xb, mu_x, log_variance(kind, var_like), mu_z, logvar_z)
+    try:
+        return static_loss_bound(objective, model, x, frozen=untrained)
+    except InvalidArgumentError:  # a loss of the wrong form: the probe reports it, naming loss_fn
+        return None
+
+
+def audit_vae(model: nn.Module, data: Any, *, variance: str | None = None,
               forward: Callable[[nn.Module, torch.Tensor], Sequence[torch.Tensor]] | None = None,
               loss_fn: Callable[..., torch.Tensor] | None = None,
               optimizer: torch.optim.Optimizer | None = None, n_points: int = 16,
@@ -160,10 +200,14 @@ def audit_vae(model: nn.Module, data: Any, *, variance: str,
     """Audit ``model`` on ``data`` (see the module docstring); the user's objects never change.
 
     Args:
-        model: by default ``model(x)`` returns ``(mu_x, var_like_x, mu_z, logvar_z)``.
-        data: the training data, shape (n, ...) (numpy array or tensor).
-        variance: what ``var_like_x`` is: ``logvar``, ``var``, ``std`` or ``logstd``.
-        forward: ``forward(model, x)`` returning that tuple, for any other signature.
+        model: ``model(x)`` returns ``(mu_x, var_like_x, mu_z, logvar_z)``, or a dict, dataclass,
+            namedtuple or distribution that names them
+            (:mod:`vaeproofs.audit.model_outputs`).
+        data: the training data, shape (n, ...) (numpy array or tensor), a tuple whose first
+            element is it ((x, labels)), or a DataLoader of those (its first 4096 rows).
+        variance: what ``var_like_x`` is: ``logvar``, ``var``, ``std`` or ``logstd``; optional
+            when the output says it (a key ``logvar``, a Normal's scale...).
+        forward: ``forward(model, x)`` returning one of those forms, for any other signature.
         loss_fn: the user's loss ``loss_fn(x, mu_x, logvar_x, mu_z, logvar_z)`` (log-variances).
         optimizer: the user's optimiser: its parameter groups say what trains (only read).
         n_points: how many training points the probe memorises (the first after a seeded shuffle; all
@@ -171,13 +215,15 @@ def audit_vae(model: nn.Module, data: Any, *, variance: str,
         steps: probe steps (default 2000, within a 50 s budget); 0 skips the probe.
         seed: seed of the point choice and the probe.
         progress: show a progress bar (default: when standard error is a terminal).
-        time_budget_s: wall-clock budget of the probe in seconds (default 50).
+        time_budget_s: wall-clock budget of the probe in seconds (default 50; 5 when the static
+            floor is proven > 0: the probe can then only look for a conflict).
 
     Raises:
         InvalidArgumentError: bad arguments, data the model cannot take, a bad output form.
         AuditInterrupted: Ctrl-C during the probe, carrying the report so far.
     """
-    kind = check_kind(variance)
+    if variance is not None:
+        check_kind(variance)
     if not isinstance(model, nn.Module):
         raise InvalidArgumentError("model", f"must be a torch.nn.Module, got {type(model).__name__}")
     for name, fn in (("forward", forward), ("loss_fn", loss_fn)):
@@ -199,7 +245,10 @@ def audit_vae(model: nn.Module, data: Any, *, variance: str,
     timings: dict[str, float] = {}
 
     with torch.random.fork_rng(devices=[]), torch.no_grad():  # checks form and shapes on a copy
-        _, _, mu_z, _ = call_model(copy.deepcopy(model), x_model, forward)
+        outs = read_model(copy.deepcopy(model), x_model, forward, variance)
+    _, _, mu_z, _ = require_posterior(outs, forward)
+    kind = outs.kind
+    check_kind_against_values(kind, outs.var_like, source=f"the variance output ({outs.source})")
     latent_dim = int(mu_z[0].numel())
     dim = int(x[0].numel())
     if optimizer is not None:
@@ -211,15 +260,15 @@ def audit_vae(model: nn.Module, data: Any, *, variance: str,
     untrained = [n for n, p in model.named_parameters() if p.requires_grad and n not in trained]
 
     t0 = time.perf_counter()
-    floor = _static(model, x_model, kind, forward, untrained, latent_dim)
-    as_written = _static(model, x_model, kind, forward, [], latent_dim) if untrained else None
+    floor = _static(model, x_model, outs, forward, untrained)
+    as_written = _static(model, x_model, outs, forward, []) if untrained else None
     timings["static_s"] = time.perf_counter() - t0
     on_path = [n for n in untrained if as_written is not None and any(
         n == t or n.endswith("." + t) or t.endswith("." + n) or n.startswith(t + ".")
         for t in as_written.trainable)]
     cap = None if floor.cap_per_dim is None else dim * floor.cap_per_dim
 
-    loss_check, loss_error = None, None
+    loss_check, loss_error, loss_bound = None, None, None
     if loss_fn is not None:
         from vaeproofs.testing import LossFunctionError, check_gaussian_vae_loss
 
@@ -233,6 +282,19 @@ def audit_vae(model: nn.Module, data: Any, *, variance: str,
         except (LossFunctionError, InvalidArgumentError) as exc:
             loss_error = str(exc)
         timings["loss_check_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        if x_all.shape[0] <= MAX_LOSS_BOUND_ROWS:  # the whole training set, one fixed batch
+            loss_bound = _loss_bound(model, x_all.to(device=device, dtype=dtype), kind, forward,
+                                     loss_fn, untrained)
+        timings["loss_bound_s"] = time.perf_counter() - t0
+
+    calls: list[LossCall] = []
+    if loss_fn is not None:
+        from vaeproofs.audit.kinds import log_variance
+
+        with torch.random.fork_rng(devices=[]), contextlib.suppress(Exception):  # the probe names errors
+            _, calls = record_loss_calls(loss_fn, x_model, outs.mean, log_variance(kind, outs.var_like),
+                                         outs.mu_z, outs.logvar_z)
 
     probe = None
     if steps_n != 0:
@@ -240,16 +302,18 @@ def audit_vae(model: nn.Module, data: Any, *, variance: str,
         probe = run_probe(model, x.to(device), variance_kind=kind, forward=forward, loss_fn=loss_fn,
                           optimizer=optimizer, steps=steps_n, seed=seed,
                           cap_per_point=math.inf if cap is None else cap, progress=progress,
-                          **({} if time_budget_s is None else {"time_budget_s": time_budget_s}))
+                          time_budget_s=time_budget_s if time_budget_s is not None else
+                          CONFLICT_CHECK_BUDGET_S if floor.bounded else DEFAULT_TIME_BUDGET_S)
         timings["probe_s"] = time.perf_counter() - t0
 
     pixel_var = float(x_all.flatten(1).var(dim=0, unbiased=False).mean()) if x_all.shape[0] > 1 else 0.0
     evidence = build_evidence(floor=floor, as_written=as_written, probe=probe, loss_check=loss_check,
-                              loss_error=loss_error, dim=dim, untrained_on_path=on_path)
+                              loss_error=loss_error, dim=dim, untrained_on_path=on_path,
+                              loss_bound=loss_bound)
     decision, bounded = decide_audit(evidence)
     text = verdict_paragraph(verdict=decision, floor=floor, probe=probe, loss_check=loss_check,
                              loss_error=loss_error, dim=dim, pixel_variance=pixel_var,
-                             untrained_on_path=on_path)
+                             untrained_on_path=on_path, loss_bound=loss_bound)
     report = AuditReport(
         bounded=bounded, decision=decision, variance_floor=floor, as_written_floor=as_written,
         cap_per_point=cap, best_objective_per_point=None if probe is None else
@@ -259,7 +323,12 @@ def audit_vae(model: nn.Module, data: Any, *, variance: str,
         data={"n": int(x_all.shape[0]), "n_points": int(x.shape[0]), "dim": dim,
               "latent_dim": latent_dim, "pixel_variance_mean": pixel_var,
               "relative_floor": None if floor.floor is None or pixel_var <= 0 else
-              floor.floor / pixel_var})
+              floor.floor / pixel_var, "model_output": outs.source},
+        loss_bound=loss_bound, loss_lower_bound=None if loss_bound is None or not loss_bound.decided else
+        -math.inf if loss_bound.lower is None else loss_bound.lower,
+        advice=output_note(outs) + vae_advice(decision=decision, floor=floor, probe=probe,
+                                              loss_check=loss_check, dim=dim, pixel_variance=pixel_var,
+                                              cap_per_point=cap, calls=calls))
     if probe is not None and probe.stopped == "interrupted":
         report.outcome = "interrupted"
         raise AuditInterrupted(report)

@@ -17,9 +17,13 @@ import torch
 from vaeproofs.audit.intervals import Interval
 from vaeproofs.errors import InvalidArgumentError
 
-__all__ = ["VARIANCE_KINDS", "check_kind", "log_variance", "variance", "variance_interval"]
+__all__ = ["KIND_WORDS", "VARIANCE_KINDS", "check_kind", "check_kind_against_values", "log_variance",
+           "variance", "variance_interval"]
 
 VARIANCE_KINDS: tuple[str, ...] = ("logvar", "var", "std", "logstd")
+#: Each kind in words.
+KIND_WORDS = {"logvar": "log-variance", "var": "variance", "std": "standard deviation",
+              "logstd": "log standard deviation"}
 
 
 def check_kind(kind: object, argument: str = "variance") -> str:
@@ -65,3 +69,24 @@ def log_variance(kind: str, out: torch.Tensor) -> torch.Tensor:
     if kind == "std":
         return 2.0 * torch.log(torch.abs(out))
     return 2.0 * out
+
+
+def check_kind_against_values(kind: str, var_like: torch.Tensor, *, argument: str = "variance",
+                              source: str = "the variance output") -> None:
+    """Refuse a ``var``/``std`` output holding negative numbers (or any output holding nan).
+
+    A variance and a standard deviation are never negative: negative values mean the output is
+    something else (a log-variance or a log-std, most often), and reading it as ``kind`` would
+    make every probe step nan.
+    """
+    v = var_like.detach()
+    if torch.isnan(v).any():
+        raise InvalidArgumentError(argument, f"{source} holds nan values at the model's initial "
+                                             "parameters: fix the model before auditing it")
+    if kind in ("var", "std") and bool((v < 0).any()):
+        lo, hi = float(v.min()), float(v.max())
+        looks = ("a log-variance or a log standard deviation (logvar or logstd)" if hi <= 50 else
+                 "an unconstrained raw output")
+        raise InvalidArgumentError(argument, f"is {kind!r}, but {source} has negative values (from "
+                                             f"{lo:.4g} to {hi:.4g}): a {KIND_WORDS[kind]} is never "
+                                             f"negative; it looks like {looks}")

@@ -12,6 +12,10 @@ section 2.1) and the smallest variance.  It trains with the user's loss (or the 
 negative ELBO) by Adam (lr 1e-3) on the parameters that actually train: those in the
 user's optimiser when one is given, else every parameter with ``requires_grad``.
 
+It stops early (checked every :data:`CHECK_EVERY` steps) once it has shown what it can:
+without a proven floor, when the variance is running off (see :func:`_running_off`); with
+one, when the objective has plateaued below the cap (only passing the cap could matter).
+
 Nothing the user owns changes: the model is deep-copied (then cast to float64 where
 possible), a fresh optimiser is built on the copy, the user's optimiser is only read
 (its parameter groups), and torch's global random state is restored afterwards.
@@ -31,10 +35,12 @@ import torch
 from torch import nn
 
 from vaeproofs.audit.kinds import log_variance, variance
+from vaeproofs.audit.model_outputs import ModelOutputs, normalise_outputs
 from vaeproofs.constants import LOG_2PI
 from vaeproofs.errors import InvalidArgumentError
 
-__all__ = ["ProbeResult", "call_model", "run_probe", "trained_parameter_names"]
+__all__ = ["ProbeResult", "call_model", "read_model", "require_posterior", "run_probe",
+           "trained_parameter_names"]
 
 LossFn = Callable[..., torch.Tensor]
 ForwardFn = Callable[[nn.Module, torch.Tensor], Sequence[torch.Tensor]]
@@ -46,6 +52,11 @@ DEFAULT_STEPS = 2000
 DEFAULT_TIME_BUDGET_S = 50.0
 #: "Running off": the smallest variance fell by this factor while the objective still rose.
 RUN_OFF_FACTOR = 1e-3
+#: The probe checks, every this many steps from twice that many on, whether it can stop: running
+#: off without a proven floor (shown), or a plateau below a proven cap (only passing it mattered).
+CHECK_EVERY = 100
+#: Plateau: the objective rose by less than this fraction of its total rise over the last quarter.
+PLATEAU_FRACTION = 0.01
 
 
 @dataclass
@@ -74,34 +85,55 @@ class ProbeResult:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
-def call_model(model: nn.Module, x: torch.Tensor, forward: ForwardFn | None
+def call_model(model: nn.Module, x: torch.Tensor, forward: ForwardFn | None,
+               variance: str | None = None
                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """``(mu_x, var_like_x, mu_z, logvar_z)`` from ``model(x)`` or ``forward(model, x)``.
+
+    The output is read by :func:`vaeproofs.audit.model_outputs.normalise_outputs` (a tuple,
+    a dict, a dataclass, a distribution...); ``variance`` is the kind of the variance-like
+    output where the form does not say it.
 
     Raises:
         InvalidArgumentError: when the call raises or returns something of the wrong form.
     """
+    return require_posterior(read_model(model, x, forward, variance), forward)
+
+
+def require_posterior(outs: ModelOutputs, forward: ForwardFn | None
+                      ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(mu_x, var_like_x, mu_z, logvar_z)``, refusing an output without a posterior."""
+    if outs.mu_z is None or outs.logvar_z is None:
+        what = "forward(model, x)" if forward is not None else "model(x)"
+        raise InvalidArgumentError("forward" if forward is not None else "model",
+                                   f"{what} returned no posterior (mu_z, logvar_z): {outs.source} is "
+                                   "the decoder variance, but a VAE audit needs the encoder's output "
+                                   "too; for a model without a latent (a regressor) use "
+                                   "audit_objective(model, X, objective)")
+    return outs.mean, outs.var_like, outs.mu_z, outs.logvar_z
+
+
+def read_model(model: nn.Module, x: torch.Tensor, forward: ForwardFn | None,
+               variance: str | None = None) -> ModelOutputs:
+    """Call the model on ``x`` and read its output (see :func:`call_model`); shapes checked."""
     what = "forward(model, x)" if forward is not None else "model(x)"
     try:
         out = forward(model, x) if forward is not None else model(x)
     except Exception as exc:
         raise InvalidArgumentError("data", f"{what} raised {type(exc).__name__} on data of shape "
                                            f"{tuple(x.shape)}: {exc}") from None
-    if not isinstance(out, tuple | list) or len(out) < 4 or not all(
-            isinstance(t, torch.Tensor) for t in out[:4]):
-        raise InvalidArgumentError("forward", f"{what} must return (mu_x, var_like_x, mu_z, "
-                                              f"logvar_z) tensors, got {type(out).__name__}")
-    mu_x, var_like, mu_z, logvar_z = out[:4]
-    if tuple(mu_x.shape) != tuple(x.shape):
-        raise InvalidArgumentError("data", f"mu_x has shape {tuple(mu_x.shape)}, the data "
+    outs = normalise_outputs(out, variance=variance, data_shape=tuple(x.shape), what=what,
+                             argument="forward" if forward is not None else "model")
+    if tuple(outs.mean.shape) != tuple(x.shape):
+        raise InvalidArgumentError("data", f"mu_x has shape {tuple(outs.mean.shape)}, the data "
                                            f"{tuple(x.shape)}: wrong data shape for this model")
     try:
-        torch.broadcast_shapes(var_like.shape, x.shape)
+        torch.broadcast_shapes(outs.var_like.shape, x.shape)
     except RuntimeError:
-        raise InvalidArgumentError("forward", f"the variance output's shape {tuple(var_like.shape)} "
-                                              f"does not broadcast to the data's {tuple(x.shape)}"
-                                   ) from None
-    return mu_x, var_like, mu_z, logvar_z
+        raise InvalidArgumentError("forward", f"the variance output's shape "
+                                              f"{tuple(outs.var_like.shape)} does not broadcast to "
+                                              f"the data's {tuple(x.shape)}") from None
+    return outs
 
 
 def trained_parameter_names(model: nn.Module, optimizer: torch.optim.Optimizer | None) -> list[str]:
@@ -196,7 +228,7 @@ def _loop(work: nn.Module, x: torch.Tensor, opt: torch.optim.Optimizer | None, k
     bar = tqdm(total=steps, desc="audit probe", disable=not show, leave=False, file=sys.stderr)
     try:
         for step in range(steps):
-            mu_x, v, mu_z, logvar_z = call_model(work, x, forward)
+            mu_x, v, mu_z, logvar_z = call_model(work, x, forward, kind)
             var = variance(kind, v)
             log_density, kl = gaussian_terms(x, mu_x, var, mu_z, logvar_z)
             elbo = log_density - kl
@@ -231,6 +263,13 @@ def _loop(work: nn.Module, x: torch.Tensor, opt: torch.optim.Optimizer | None, k
             if time.perf_counter() - start > budget:
                 stopped = "time budget"
                 break
+            if step >= 2 * CHECK_EVERY and step % CHECK_EVERY == 0:
+                if not math.isfinite(cap) and _running_off(objective, min_var):
+                    stopped = "running off"  # what the probe can show without a floor: shown
+                    break
+                if math.isfinite(cap) and _plateaued(objective):
+                    stopped = "plateau below the cap"  # only passing the cap could still matter
+                    break
     except KeyboardInterrupt:
         stopped = "interrupted"
     finally:
@@ -239,17 +278,33 @@ def _loop(work: nn.Module, x: torch.Tensor, opt: torch.optim.Optimizer | None, k
                       x.shape[0], time.perf_counter() - start)
 
 
+def _running_off(objective: list[float], min_var: list[float]) -> bool:
+    """The smallest variance fell by 1/RUN_OFF_FACTOR (last tenth) while the objective still rose
+    (the last fifth above everything before)."""
+    done = len(objective)
+    if done < 10:
+        return False
+    tail = max(1, done // 10)
+    late, early = objective[-max(1, done // 5):], objective[:done - max(1, done // 5)]
+    fell = min(min_var[-tail:]) < RUN_OFF_FACTOR * min_var[0]
+    return fell and bool(early) and max(late) > max(early)
+
+
+def _plateaued(objective: list[float]) -> bool:
+    """The objective rose by less than PLATEAU_FRACTION of its total rise over the last quarter."""
+    done = len(objective)
+    if done < 20:
+        return False
+    q = done - done // 4
+    total = max(objective) - objective[0]
+    return total > 0 and max(objective[q:]) - objective[q] < PLATEAU_FRACTION * total
+
+
 def _summarise(objective: list[float], min_var: list[float], best_density: float,
                passed_at: int | None, stopped: str, steps: int, cap: float, n: int,
                elapsed: float) -> ProbeResult:
     done = len(objective)
-    running_off = False
-    if done >= 10:
-        tail = max(1, done // 10)
-        late, early = objective[-max(1, done // 5):], objective[:done - max(1, done // 5)]
-        fell = min(min_var[-tail:]) < RUN_OFF_FACTOR * min_var[0]
-        rising = bool(early) and max(late) > max(early)
-        running_off = fell and rising
+    running_off = _running_off(objective, min_var)
     if stopped == "non-finite" and done >= 2 and min_var[-1] < min_var[0]:
         running_off = True
     every = max(1, done // 400)

@@ -52,8 +52,40 @@ def versions() -> dict[str, str]:
             "torch": torch.__version__, "numpy": numpy.__version__}
 
 
+def _objective_figure(report: AuditReport) -> bytes | None:
+    """audit_objective's probe: the loss against the proven bound, the smallest variance."""
+    probe = report.objective_probe
+    if probe is None or not probe.trace_step:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
+    ax1.plot(probe.trace_step, probe.trace_loss, color="tab:blue", label="loss")
+    lower = report.loss_lower_bound
+    if lower is not None and math.isfinite(lower):
+        ax1.axhline(lower, color="tab:red", ls="--", label=f"proven bound {lower:.4g}")
+    ax1.set(xlabel="probe step", ylabel="loss (your units)", title="loss vs its proven bound")
+    ax1.legend(fontsize=8)
+    if probe.trace_min_variance:
+        ax2.plot(probe.trace_step[:len(probe.trace_min_variance)], probe.trace_min_variance,
+                 color="tab:green", label="smallest variance")
+        ax2.axhline(probe.witness_floor, color="tab:gray", ls=":", label="witness floor")
+        ax2.set(yscale="log")
+        ax2.legend(fontsize=8)
+    ax2.set(xlabel="probe step", ylabel="variance", title="the model's variance output")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    return buf.getvalue()
+
+
 def probe_figure(report: AuditReport) -> bytes | None:
     """The probe figure as PNG bytes (None without a probe)."""
+    if report.audited == "objective":
+        return _objective_figure(report)
     probe = report.probe
     if probe is None or not probe.trace_step:
         return None

@@ -1,12 +1,12 @@
-"""Abstract values of the static analysis: what one traced node can evaluate to.
+"""Abstract values of the static analysis: what one traced ATen node can evaluate to.
 
 - :class:`~vaeproofs.audit.intervals.Interval`: a tensor whose elements each lie in the
-  interval (a trainable layer's output or the model's input: all reals);
-- :class:`Const`: a value known exactly (a buffer, a parameter that does not train, a
-  literal, or anything computed from those alone);
-- :class:`Pieces`: the tuple returned by ``chunk``/``split``/``unbind``, every piece in
-  one interval;
-- :data:`OPAQUE`: a non-tensor value that depends on the input (a size, a shape).
+  interval (a trainable parameter, the data input when it ranges freely, anything
+  computed from those);
+- :class:`Const`: a tensor or number known exactly (a buffer, a parameter held
+  constant, a fixed batch, a literal, or anything computed from those alone);
+- a ``tuple`` of abstract values: an operation with several outputs
+  (``split``, ``native_layer_norm``, ...).
 
 :class:`NotDecidable` carries the reason the analysis stops without a guess.
 """
@@ -21,38 +21,32 @@ import torch
 
 from vaeproofs.audit.intervals import Interval
 
-__all__ = ["OPAQUE", "Const", "NotDecidable", "Pieces", "as_interval", "describe"]
+__all__ = ["Const", "NotDecidable", "Role", "as_interval", "describe"]
 
 
 class NotDecidable(Exception):
-    """The floor cannot be decided statically; the message is the reason."""
+    """The bound cannot be decided statically; the message is the reason."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Const:
-    """A value known exactly: a tensor, a number, or a structure of them."""
+    """A value known exactly: a tensor or a number."""
 
     value: Any
 
 
 @dataclass(frozen=True)
-class Pieces:
-    """A tuple of tensors (from chunk/split/unbind) whose elements all lie in ``interval``."""
+class Role:
+    """What a placeholder or captured tensor is: ``free`` (a trainable parameter, ranging over
+    the reals), ``input`` (a data input ranging over the reals) or ``const`` (its ``value``)."""
 
-    interval: Interval
-
-
-class _Opaque:
-    def __repr__(self) -> str:
-        return "OPAQUE"
-
-
-#: A non-tensor value computed from the input (for example ``z.size(0)``).
-OPAQUE = _Opaque()
+    kind: str
+    name: str
+    value: Any = None
 
 
 def as_interval(value: object, what: str = "an operand") -> Interval:
-    """The interval holding every element of ``value``.
+    """The interval holding every element of ``value`` (an Interval, a Const, or a number).
 
     Raises:
         NotDecidable: for a value that is not a tensor or a number (or holds nan).
@@ -60,27 +54,27 @@ def as_interval(value: object, what: str = "an operand") -> Interval:
     if isinstance(value, Interval):
         return value
     if isinstance(value, Const):
-        v = value.value
-        if isinstance(v, bool | int | float):
-            if math.isnan(float(v)):
-                raise NotDecidable(f"{what} is nan")
-            return Interval.point(float(v))
-        if isinstance(v, torch.Tensor) and v.numel() > 0:
-            t = v.detach().to(device="cpu", dtype=torch.float64)
-            if torch.isnan(t).any():
-                raise NotDecidable(f"{what} holds nan")
-            return Interval(float(t.min()), float(t.max()))
-    raise NotDecidable(f"{what} is not a tensor or a number ({type(value).__name__})")
+        value = value.value
+    if isinstance(value, bool | int | float):
+        if math.isnan(float(value)):
+            raise NotDecidable(f"{what} is nan")
+        return Interval.point(float(value))
+    if isinstance(value, torch.Tensor) and value.numel() > 0 and not value.is_complex():
+        t = value.detach().to(device="cpu", dtype=torch.float64)
+        if torch.isnan(t).any():
+            raise NotDecidable(f"{what} holds nan")
+        return Interval(float(t.min()), float(t.max()))
+    raise NotDecidable(f"{what} is not a real tensor or a number ({type(value).__name__})")
 
 
-def describe(value: Const) -> str:
+def describe(value: Any) -> str:
     """A short text for a constant in an expression."""
-    v = value.value
+    v = value.value if isinstance(value, Const) else value
     if isinstance(v, torch.Tensor):
         v = v.detach()
         if v.numel() == 1:
             return f"{float(v):.6g}"
-        t = v.detach().to(torch.float64)
+        t = v.to(torch.float64)
         if v.numel() > 0 and float(t.min()) == float(t.max()):
             return f"{float(t.min()):.6g}"
         return f"const{tuple(v.shape)}"

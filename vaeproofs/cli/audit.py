@@ -1,10 +1,12 @@
 """``vaeproofs audit``: is *your* VAE's objective bounded?
 
 Imports the user's file (it runs that file's code, like ``python FILE.py`` would), calls
-the factory, and runs :func:`vaeproofs.audit.audit_vae` on the data.  Exit codes
-(:mod:`vaeproofs.cli.exit_codes`): 0 decided (bounded or not), 1 the evidence conflicts,
-2 bad input (one line on stderr), 3 undecided, 130 interrupted (the record so far is
-written with outcome "interrupted").
+the factory, and runs :func:`vaeproofs.audit.audit_vae` on the data, or, with
+``--objective FILE.py:FN``, :func:`vaeproofs.audit.audit_objective` on the loss the user
+minimises.  Exit codes (:mod:`vaeproofs.cli.exit_codes`): 0 decided (bounded or not), 1 the
+evidence conflicts, 2 bad input (one line on stderr), 3 undecided, 5 with
+``--require-bounded``: decided NOT bounded (so any non-zero code means "not proven
+bounded", for CI), 130 interrupted (the record so far is written with outcome "interrupted").
 """
 
 from __future__ import annotations
@@ -16,7 +18,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from vaeproofs.cli.exit_codes import EXIT_CONFLICT, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNDECIDED
+from vaeproofs.cli.exit_codes import (
+    EXIT_CONFLICT,
+    EXIT_INTERRUPTED,
+    EXIT_NOT_BOUNDED,
+    EXIT_OK,
+    EXIT_UNDECIDED,
+)
 from vaeproofs.errors import InvalidArgumentError
 
 VARIANCE_KINDS = ("logvar", "var", "std", "logstd")
@@ -28,16 +36,25 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "audit", help="is your own VAE's objective bounded? (static floor, loss check, probe)",
         description="Audit your own VAE. FILE.py:FACTORY names a file and a callable in it; the "
         "command IMPORTS that file (running its top-level code) and calls FACTORY() to get the "
-        "model, or a (model, optimizer) pair so the audit sees which parameters train. By "
-        "default model(x) returns (mu_x, var_like_x, mu_z, logvar_z). The audit takes the static "
-        "floor of the decoder variance, checks your loss, and trains a deep copy on a few points "
-        "(your model and optimiser are never changed).")
+        "model, or a (model, optimizer) pair so the audit sees which parameters train. model(x) "
+        "returns (mu_x, var_like_x, mu_z, logvar_z), or a dict / dataclass / distribution naming "
+        "them. The audit takes the static floor of the decoder variance, checks your loss, and "
+        "trains a deep copy on a few points (your model and optimiser are never changed). With "
+        "--objective FILE.py:FN it audits the loss you minimise, FN(model, batch), instead.")
     p.add_argument("factory", metavar="FILE.py:FACTORY",
                    help="file and zero-argument callable returning the model or (model, optimizer)")
     p.add_argument("--data", metavar="X.npy", type=Path, required=True,
-                   help="training data, a numeric array of shape (n, ...) (numpy .npy)")
-    p.add_argument("--variance", required=True, choices=VARIANCE_KINDS,
-                   help="what var_like_x is: log-variance, variance, standard deviation, log-std")
+                   help="training data, a numeric array of shape (n, ...) (numpy .npy), or a .npz "
+                   "whose arrays, in file order, form each batch (e.g. inputs, targets)")
+    p.add_argument("--variance", choices=VARIANCE_KINDS, default=None,
+                   help="what var_like_x is: log-variance, variance, standard deviation, log-std "
+                   "(not needed when the output names it: a dict key, a Normal's scale...)")
+    p.add_argument("--objective", metavar="FILE.py:FN",
+                   help="audit the loss you minimise, FN(model, batch) -> scalar, instead of a VAE's "
+                   "outputs: its proven lower bound on the batch and a probe on copies")
+    p.add_argument("--require-bounded", action="store_true",
+                   help="for CI: exit 5 when the audit decides NOT bounded (undecided exits 3, a "
+                   "conflict 1), so the command succeeds only when boundedness is proven")
     p.add_argument("--loss", metavar="FILE.py:FN",
                    help="your loss fn(x, mu_x, logvar_x, mu_z, logvar_z) (log-variances): it is "
                    "checked and the probe trains with it (default: the Gaussian negative ELBO)")
@@ -103,8 +120,16 @@ def _load_data(path: Path) -> Any:
         raise InvalidArgumentError("--data", _not_a_file(path))
     try:
         arr = np.load(path, allow_pickle=False)
+        if isinstance(arr, np.lib.npyio.NpzFile):
+            with arr:
+                arrays = tuple(arr[k] for k in arr.files)
+            if not arrays:
+                raise InvalidArgumentError("--data", f"{str(path)!r} holds no arrays")
+            return arrays[0] if len(arrays) == 1 else arrays
+    except InvalidArgumentError:
+        raise
     except Exception as exc:
-        raise InvalidArgumentError("--data", f"cannot read {str(path)!r} as a .npy array "
+        raise InvalidArgumentError("--data", f"cannot read {str(path)!r} as a .npy or .npz array "
                                              f"({type(exc).__name__}: {exc})") from None
     if not isinstance(arr, np.ndarray):
         raise InvalidArgumentError("--data", f"must be one array (.npy), got {type(arr).__name__}")
@@ -148,9 +173,21 @@ def _write(args: argparse.Namespace, planned: dict[str, Path], report: Any) -> N
 
 
 #: audit_vae's argument -> the option that sets it.
-_API_OPTION = {"data": "--data", "loss_fn": "--loss", "forward": "--forward",
+_API_OPTION = {"data": "--data", "X": "--data", "loss_fn": "--loss", "forward": "--forward",
                "n_points": "--n-points", "steps": "--steps", "seed": "--seed",
-               "variance": "--variance", "optimizer": "FACTORY"}
+               "variance": "--variance", "optimizer": "FACTORY", "model": "FACTORY",
+               "objective": "--objective", "batch": "--data"}
+
+#: The API's words in messages -> the command line's.
+_API_WORDS = (("pass variance= (", "pass --variance ("), ("variance=", "--variance "),
+              ("forward=fn(model, x)", "--forward FILE.py:FN (FN(model, x))"),
+              ("audit_objective(model, X, objective)", "--objective FILE.py:FN (FN(model, batch))"))
+
+
+def _cli_words(problem: str) -> str:
+    for api, cli in _API_WORDS:
+        problem = problem.replace(api, cli)
+    return problem
 
 
 def run(args: argparse.Namespace) -> int:
@@ -159,40 +196,63 @@ def run(args: argparse.Namespace) -> int:
 
     factory_path, _ = _split_spec("FACTORY", args.factory)
     inputs = {"FACTORY": factory_path, "--data": args.data}
-    for opt in ("loss", "forward"):
+    for opt in ("loss", "forward", "objective"):
         if getattr(args, opt) is not None:
             inputs[f"--{opt}"] = _split_spec(f"--{opt}", getattr(args, opt))[0]
     planned = plan_outputs(files={"--json": args.json}, dirs={"--report": args.report},
                            inputs=inputs, suffixes={"--json": (".json",)})
     data = _load_data(args.data)
     model, optimizer = _model(load_callable("FACTORY", args.factory))
+    if args.objective is not None:
+        for opt in ("loss", "forward"):
+            if getattr(args, opt) is not None:
+                raise InvalidArgumentError(f"--{opt}", "cannot be combined with --objective (the "
+                                                       "objective is the whole loss and calls the model)")
+    objective = load_callable("--objective", args.objective) if args.objective else None
     loss_fn = load_callable("--loss", args.loss) if args.loss else None
     forward = load_callable("--forward", args.forward) if args.forward else None
 
-    from vaeproofs.audit import AuditInterrupted, audit_vae
+    from vaeproofs.audit import AuditInterrupted, audit_objective, audit_vae
 
+    progress = not args.no_progress and sys.stderr.isatty()
     try:
-        report = audit_vae(model, data, variance=args.variance, forward=forward, loss_fn=loss_fn,
-                           optimizer=optimizer, n_points=args.n_points, steps=args.steps,
-                           seed=args.seed, progress=not args.no_progress and sys.stderr.isatty())
+        if objective is not None:
+            report = audit_objective(model, data, objective, optimizer=optimizer, n_points=args.n_points,
+                                     steps=args.steps, seed=args.seed, progress=progress,
+                                     variance=args.variance)
+        else:
+            report = audit_vae(model, data, variance=args.variance, forward=forward, loss_fn=loss_fn,
+                               optimizer=optimizer, n_points=args.n_points, steps=args.steps,
+                               seed=args.seed, progress=progress)
     except InvalidArgumentError as exc:  # name the option the user typed, not the API's argument
         option = _API_OPTION.get(exc.argument)
         if option is None:
             raise
-        raise InvalidArgumentError(option, exc.problem) from None
+        raise InvalidArgumentError(option, _cli_words(exc.problem)) from None
     except AuditInterrupted as exc:
         _write(args, planned, exc.report)
         print("vaeproofs audit: interrupted; the record so far is written", file=sys.stderr)
         return EXIT_INTERRUPTED
     print(report.verdict)
     vf = report.variance_floor
-    print(f"\nfloor {vf.floor}  cap/point {report.cap_per_point}  best objective/point "
-          f"{report.best_objective_per_point}  min variance {report.min_variance}  "
-          f"decision {report.decision}")
+    if report.audited == "objective":
+        print(f"\nloss lower bound {report.loss_lower_bound}  floor {vf.floor}  min variance "
+              f"{report.min_variance}  decision {report.decision}")
+    else:
+        print(f"\nfloor {vf.floor}  cap/point {report.cap_per_point}  best objective/point "
+              f"{report.best_objective_per_point}  min variance {report.min_variance}  "
+              f"decision {report.decision}")
+    if report.advice:
+        print("\nadvice:")
+        for item in report.advice:
+            print(f"- {item.text}")
     _write(args, planned, report)
     if "--report" in planned:
         print(f"report: {planned['--report'] / 'report.html'}")
     if report.decision == "conflict":
         print("vaeproofs audit: the evidence conflicts (see the evidence table)", file=sys.stderr)
         return EXIT_CONFLICT
+    if report.decision == "fails" and args.require_bounded:
+        print("vaeproofs audit: --require-bounded: the objective is NOT bounded", file=sys.stderr)
+        return EXIT_NOT_BOUNDED
     return EXIT_OK if report.decision in ("holds", "fails") else EXIT_UNDECIDED
