@@ -17,7 +17,12 @@ import pytest
 import torch
 
 from vaeproofs.monitor import CollapseMonitor, CollapseWarning, VarianceNotice
-from vaeproofs.testing import ObjectiveNotBoundedError, assert_audit_bounded, assert_variance_floor
+from vaeproofs.testing import (
+    ObjectiveNotBoundedError,
+    assert_audit_bounded,
+    assert_objective_bounded,
+    assert_variance_floor,
+)
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -118,14 +123,19 @@ def test_assertions_pass_for_a_floor_and_fail_with_the_audit_explanation() -> No
     plain = example.make_model(floor=None)
     with pytest.raises(ObjectiveNotBoundedError, match=r"floor 0 < at_least.*arbitrarily close to 0"):
         assert_variance_floor(plain.decoder, at_least=1e-4, latent_dim=4, variance="logvar")
-    with pytest.raises(ObjectiveNotBoundedError, match="decision is 'fails'"):
+    # without the probe (steps=0) a floor of 0 does not show the objective unbounded: undecided,
+    # which is not "bounded" either, and the message carries the audit's reason
+    with pytest.raises(ObjectiveNotBoundedError, match=r"decision is 'undecided'.*floor is 0"):
         assert_audit_bounded(plain, np.random.default_rng(0).random((32, 64)), variance="logvar",
                              steps=0)
     floored = example.make_model(floor=1e-3).decoder
     with pytest.raises(ObjectiveNotBoundedError, match=r"floor 0\.001 < at_least = 0\.01"):
         assert_variance_floor(floored, at_least=1e-2, latent_dim=4, variance="logvar")
-    record = assert_variance_floor(floored, at_least=1e-3, example=torch.zeros(2, 4), variance="logvar")
-    assert record.floor == pytest.approx(1e-3)
+    # the floor is proven with outward-rounded float64 intervals: 1e-3 less a few ulps
+    rounding = 16 * 2.0**-52
+    record = assert_variance_floor(floored, at_least=1e-3 * (1 - rounding), example=torch.zeros(2, 4),
+                                   variance="logvar")
+    assert record.floor == pytest.approx(1e-3, rel=rounding)
 
 
 def test_model_pixel_variance_for_the_audit_report() -> None:
@@ -141,3 +151,16 @@ def test_model_pixel_variance_for_the_audit_report() -> None:
     assert got.shape == (64,)
     np.testing.assert_allclose(got, expected, rtol=1e-6)
     assert got.min() >= 1e-3 * (1 - 1e-6)  # the floor the audit proves for this head
+
+
+def test_assert_objective_bounded_on_a_regressor_nll() -> None:
+    # audit_objective on the Gaussian NLL of a regressor (examples/audit_regressor.py): its
+    # floored variance head (1e-2) proves a lower bound of the loss; the free one proves none.
+    reg = _load("audit_regressor")
+    x, y = reg.load()
+    report = assert_objective_bounded(reg.make_floored(), (x, y), reg.nll, variance="var", steps=0,
+                                      progress=False)
+    assert report.bounded is True and report.loss_lower_bound is not None
+    assert math.isfinite(report.loss_lower_bound)
+    with pytest.raises(ObjectiveNotBoundedError, match=r"decision is '(undecided|fails)'"):
+        assert_objective_bounded(reg.make(), (x, y), reg.nll, variance="var", steps=0, progress=False)

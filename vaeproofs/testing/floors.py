@@ -7,7 +7,10 @@ suite (as hypothesis or ``sklearn.utils.estimator_checks`` serve theirs):
   :func:`vaeproofs.audit.variance_floor` (or :func:`~vaeproofs.audit.static_variance_floor`
   for a whole model), is at least ``at_least``; it fails with the audit's explanation;
 - :func:`assert_audit_bounded`: :func:`vaeproofs.audit.audit_vae` decides the model's
-  objective bounded on the data; it fails with the audit's verdict paragraph.
+  objective bounded on the data; it fails with the audit's verdict paragraph;
+- :func:`assert_objective_bounded`: :func:`vaeproofs.audit.audit_objective` decides the
+  objective you minimise, ``objective(model, batch)``, bounded below on the data (any
+  model: a VAE's loss, a regressor's Gaussian NLL); it fails with the audit's verdict.
 
 Both raise :class:`ObjectiveNotBoundedError`, an :class:`AssertionError`, so pytest shows
 the message as the failure.  Conventions: the floor is a variance sigma^2 in the data's
@@ -29,7 +32,8 @@ if TYPE_CHECKING:
 
     from vaeproofs.audit import AuditReport, VarianceFloor
 
-__all__ = ["ObjectiveNotBoundedError", "assert_audit_bounded", "assert_variance_floor"]
+__all__ = ["ObjectiveNotBoundedError", "assert_audit_bounded", "assert_objective_bounded",
+           "assert_variance_floor"]
 
 
 class ObjectiveNotBoundedError(AssertionError):
@@ -89,4 +93,28 @@ def assert_audit_bounded(model: nn.Module, data: Any, **audit_vae_kwargs: Any) -
     if report.bounded is not True:
         raise ObjectiveNotBoundedError(f"the audit's decision is {report.decision!r}, not bounded: "
                                        f"{report.verdict}")
+    return report
+
+
+def assert_objective_bounded(model: nn.Module, data: Any, objective: Callable[[nn.Module, Any], Any],
+                             **audit_objective_kwargs: Any) -> AuditReport:
+    """Assert that :func:`vaeproofs.audit.audit_objective` decides ``objective`` bounded.
+
+    ``objective(model, batch)`` is the scalar loss you minimise (so "bounded" means bounded
+    below: the objective it negates cannot run off to +inf); ``data`` is an array, a tuple
+    of arrays or a DataLoader, as :func:`~vaeproofs.audit.audit_objective` takes it, and
+    ``audit_objective_kwargs`` go there (``optimizer``, ``steps``, ``variance``...).
+    Returns the report (its ``loss_lower_bound`` is the proven bound) when the assertion holds.
+
+    Raises:
+        ObjectiveNotBoundedError: the audit decides ``fails``, ``conflict`` or ``undecided``.
+    """
+    from vaeproofs.audit import audit_objective
+
+    report = audit_objective(model, data, objective, **audit_objective_kwargs)
+    if report.bounded is not True:
+        bound = report.loss_lower_bound
+        shown = "none" if bound is None else f"{bound:.6g}"
+        raise ObjectiveNotBoundedError(f"the audit's decision is {report.decision!r}, not bounded "
+                                       f"(proven lower bound of the loss: {shown}): {report.verdict}")
     return report
