@@ -14,7 +14,8 @@ directly (``update`` calls timed inside the loop, checks included) as a share of
 grid (``vaeproofs/presets/onset.toml``; the subset and step counts are printed): per run,
 the step of each monitor event against the step the run passed the floor's cap.
 
-Run ``python -m benchmarks.bench_monitor [--part overhead|onset] [--quick]``; ``--part
+Run ``python -m benchmarks.bench_monitor [--part overhead|onset] [--quick]`` (overhead options:
+``--check-every N``, ``--mlp-only``); ``--part
 onset-collapsing`` and ``--part onset-controls`` split the onset table in two halves that
 can run side by side.
 """
@@ -105,13 +106,18 @@ def _loop(model: nn.Module, x: torch.Tensor, monitor: CollapseMonitor | None, ho
     return steps
 
 
-def overhead(repeats: int = 21, steps: int = 200) -> list[dict[str, object]]:
-    """Rows: model, side, median CPU seconds per step, ratio to the plain loop, direct share."""
+def overhead(repeats: int = 21, steps: int = 200, check_every: int | None = None,
+             models: tuple[str, ...] = ("digits MLP", "conv VAE")) -> list[dict[str, object]]:
+    """Rows: model, side, median CPU seconds per step, ratio to the plain loop, direct share
+    (``check_every``: the monitor's, default its own)."""
     torch.set_num_threads(1)
     data = digits_dataset(dequantize=True, seed=0).train
     x = torch.as_tensor(data, dtype=torch.float32)
     rows: list[dict[str, object]] = []
+    every = {} if check_every is None else {"check_every": check_every}
     for name, make in (("digits MLP", MLPVAE), ("conv VAE", ConvVAE)):
+        if name not in models:
+            continue
         torch.manual_seed(0)
         base = make()
         sides: dict[str, Callable[[int], None]] = {}
@@ -121,7 +127,7 @@ def overhead(repeats: int = 21, steps: int = 200) -> list[dict[str, object]]:
             monitor = None
             if side != "plain":
                 monitor = CollapseMonitor(data, variance="logvar", lr=3e-3, quantization=1 / DIGITS_LEVELS,
-                                          emit=False)
+                                          emit=False, **every)
                 if side == "monitor (hook)":
                     if name == "conv VAE":
                         monitor.watch(model.decoder, output=lambda out: out[:, 1])
@@ -216,8 +222,11 @@ def _onset_row(r: OnsetRun) -> None:
 def main(argv: list[str]) -> None:
     quick = "--quick" in argv
     part = argv[argv.index("--part") + 1] if "--part" in argv else "all"
+    every = int(argv[argv.index("--check-every") + 1]) if "--check-every" in argv else None
+    models = ("digits MLP",) if "--mlp-only" in argv else ("digits MLP", "conv VAE")
     if part in ("all", "overhead"):
-        _print_overhead(overhead(repeats=5 if quick else 21, steps=50 if quick else 200))
+        _print_overhead(overhead(repeats=5 if quick else 21, steps=50 if quick else 200,
+                                 check_every=every, models=models))
     if part in ("all", "onset", "onset-collapsing", "onset-controls"):
         subset = QUICK_SUBSET if quick else ONSET_SUBSET
         if part == "onset-collapsing":  # the per-pixel runs at n <= 64 (for two processes side by side)
