@@ -1,6 +1,6 @@
 """A user's own pytest checks on their VAE, with vaeproofs.testing (run: pytest examples/).
 
-The first test passes for the floored decoder of ``monitor_plain_loop.py``: its variance
+The tests pass for the floored decoder of ``monitor_plain_loop.py``: its variance
 head floor + softplus(raw) has the static floor 1e-3 the audit proves.  For the plain
 log-variance head the same assertion fails, and the failure message is the audit's
 explanation (the variance gets arbitrarily close to 0: no cap).
@@ -14,12 +14,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vaeproofs.testing import assert_audit_bounded, assert_variance_floor
+from vaeproofs.testing import assert_audit_bounded, assert_objective_bounded, assert_variance_floor
 
-_spec = importlib.util.spec_from_file_location("monitor_plain_loop",
-                                               Path(__file__).with_name("monitor_plain_loop.py"))
-example = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
-_spec.loader.exec_module(example)  # type: ignore[union-attr]
+
+def _example(name: str) -> object:
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+example = _example("monitor_plain_loop")
 
 
 def make_model(floor: float | None = 1e-3) -> torch.nn.Module:
@@ -36,3 +41,10 @@ def test_objective_is_bounded_on_my_data() -> None:
     x = np.random.default_rng(0).random((32, 64))
     # steps=0: the static floor and the loss check decide, without the memorisation probe
     assert_audit_bounded(make_model(), x, variance="logvar", steps=0)
+
+
+def test_my_regression_loss_is_bounded_below() -> None:
+    # any objective(model, batch) you minimise: here a Gaussian NLL with a floored variance
+    reg = _example("audit_regressor")
+    assert_objective_bounded(reg.make_floored(), reg.load(), reg.nll, variance="var", steps=0,
+                             progress=False)

@@ -120,6 +120,7 @@ def test_assertions_pass_for_a_floor_and_fail_with_the_audit_explanation() -> No
     example = _load("test_vae_floor_example")
     example.test_decoder_variance_has_a_floor()
     example.test_objective_is_bounded_on_my_data()
+    example.test_my_regression_loss_is_bounded_below()
     plain = example.make_model(floor=None)
     with pytest.raises(ObjectiveNotBoundedError, match=r"floor 0 < at_least.*arbitrarily close to 0"):
         assert_variance_floor(plain.decoder, at_least=1e-4, latent_dim=4, variance="logvar")
