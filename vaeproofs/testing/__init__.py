@@ -40,6 +40,12 @@ multiplying -ELBO = sum (x - mu)^2 / (2 s0^2) + KL + const by s0^2 shows it is a
 with beta = s0^2 on (x - mu)^2 / 2, i.e. beta = 2 s0^2 on the unhalved (x - mu)^2
 (docs/theory.md section 2, remedy.fixed-variance-is-beta-vae);
 :func:`assert_gaussian_vae_loss` rejects it when called with ``allow_fixed_variance=False``.
+
+For models rather than losses: :func:`assert_variance_floor` (the static floor of a
+variance head is at least a given value), :func:`assert_audit_bounded` (the audit decides
+a VAE's objective bounded) and :func:`assert_objective_bounded` (the audit decides any
+``objective(model, batch)`` you minimise bounded below), each failing with the audit's
+explanation (:mod:`~vaeproofs.testing.floors`).
 """
 
 from __future__ import annotations
@@ -53,6 +59,12 @@ from vaeproofs.testing.checks import (
 )
 from vaeproofs.testing.design import LossFunctionError
 from vaeproofs.testing.features import BERNOULLI, GAUSSIAN
+from vaeproofs.testing.floors import (
+    ObjectiveNotBoundedError,
+    assert_audit_bounded,
+    assert_objective_bounded,
+    assert_variance_floor,
+)
 from vaeproofs.testing.report import LossCheckReport
 
 __all__ = [
@@ -61,8 +73,12 @@ __all__ = [
     "LossCheckReport",
     "LossFunctionError",
     "NotAnElboError",
+    "ObjectiveNotBoundedError",
+    "assert_audit_bounded",
     "assert_bernoulli_vae_loss",
     "assert_gaussian_vae_loss",
+    "assert_objective_bounded",
+    "assert_variance_floor",
     "check_bernoulli_vae_loss",
     "check_gaussian_vae_loss",
 ]

@@ -1,0 +1,199 @@
+"""CollapseMonitor's computations: the data's limits, the trend, each rule, on streams whose
+answer is known in closed form (the warning step follows from the derived thresholds)."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from vaeproofs.errors import InvalidArgumentError
+from vaeproofs.monitor import (
+    CollapseMonitor,
+    CollapseWarning,
+    Thresholds,
+    VarianceNotice,
+    data_limits,
+    fit_trend,
+)
+from vaeproofs.numeric.data import digits_dataset
+
+NOISE = 1e-4  # the stated noise level of the synthetic streams: log = -9.2103
+
+
+def test_grid_step_found_in_quantised_digits_gives_delta_squared_over_12() -> None:
+    x = digits_dataset(seed=0).train  # x/16 on the grid k/16
+    limits = data_limits(x)
+    assert limits.source == "grid"
+    assert limits.quantization == pytest.approx(1 / 16, rel=1e-12)
+    assert limits.noise_variance == pytest.approx((1 / 16) ** 2 / 12, rel=1e-12)
+    # digits: pixel 0 is 0 in every image (docs/theory.md section 5)
+    assert limits.constant[0] and not limits.constant.all()
+
+
+def test_stated_quantisation_and_spacing_fallback() -> None:
+    x = digits_dataset(dequantize=True, seed=0).train
+    assert data_limits(x, quantization=1 / 17).noise_variance == (1 / 17) ** 2 / 12
+    # Continuous data, each pixel's values evenly spaced by h with its own irrational offset:
+    # no common grid, and the median spacing of each pixel is h, so v_noise = h^2 / 12.
+    h = 0.01
+    rng = np.random.default_rng(0)
+    cols = [np.sqrt(2) * (j + 1) / 7 + h * rng.permutation(50) for j in range(6)]
+    limits = data_limits(np.stack(cols, axis=1))
+    assert limits.source == "spacing"
+    assert limits.noise_variance == pytest.approx(h**2 / 12, rel=1e-9)
+
+
+def test_fit_trend_and_derived_thresholds() -> None:
+    t = np.arange(100, 200)
+    fit = fit_trend(t, 3.0 - 0.25 * t)
+    assert fit.slope == pytest.approx(-0.25, rel=1e-12)
+    assert fit.level == pytest.approx(3.0 - 0.25 * 199, rel=1e-12)
+    th = Thresholds.derive(3e-3)
+    assert (th.window, th.horizon, th.burn_in) == (334, 334, None)  # ceil(1 / lr); burn-in from data
+    assert th.min_rate == pytest.approx(1.5e-3)
+    assert Thresholds.derive().window == 1000  # Adam's default lr 1e-3
+
+
+def _stream(monitor: CollapseMonitor, logvar_of_step, steps: int, batch: int = 2,
+            dim: int = 4) -> int | None:
+    """Feed ``steps`` updates; return the step at which the monitor asked to stop."""
+    for t in range(1, steps + 1):
+        s = torch.as_tensor(logvar_of_step(t), dtype=torch.float64).reshape(batch, dim)
+        monitor.update(s, objective=torch.zeros(batch, dtype=torch.float64))
+        if monitor.should_stop:
+            return t
+    monitor.flush()
+    return None
+
+
+def _data() -> np.ndarray:
+    """Rows of +1 and -1: every pixel's variance is exactly 1, so the burn-in ends at the first
+    step whose smallest mean log-variance is below log 1 = 0."""
+    return np.array([[1.0] * 4, [-1.0] * 4] * 4)
+
+
+def test_runaway_warns_at_the_step_the_derived_rule_predicts() -> None:
+    # Point 0's log-variance falls at Adam's full rate a = lr; point 1 stays at 0.  The fitted
+    # line is exact; it is extrapolated H = W = 100 steps ahead; it goes below log v_noise
+    # when -a t - a H < log v_noise, i.e. t > -log(v_noise)/a - H = 821.03; the first check
+    # (every check_every = 50 steps) after that is step 850.
+    lr = 0.01
+    monitor = CollapseMonitor(_data(), noise_variance=NOISE, lr=lr, stop=True, emit=False)
+    stopped = _stream(monitor, lambda t: [[-lr * t] * 4, [0.0] * 4], 2000)
+    assert monitor.summary()["thresholds"]["burn_in_ended"] == 1  # -0.01 < log 1 at step 1
+    every = monitor.check_every
+    predicted = math.ceil((-math.log(NOISE) / lr - 100) / every) * every
+    assert stopped == predicted == 850
+    assert [e.code for e in monitor.events] == ["collapse"]
+    assert monitor.events[0].step == 850 and "step 850" in monitor.events[0].message
+    assert monitor.rows[-1]["trend_slope"] == pytest.approx(-lr, rel=1e-9)
+
+
+def test_converging_variance_never_warns_even_below_the_noise_level() -> None:
+    # s(t) = s_inf (1 - exp(-t/25)) with s_inf = log(1e-5) < log v_noise: the variance goes
+    # below the noise level (a notice) but converges: over the first fitted window (100, 200]
+    # its mean slope is s_inf (e^-4 - e^-8) / 100 = -2.1e-3 > -lr/2 = -5e-3: no collapse warning.
+    lr = 0.01
+    s_inf = math.log(1e-5)
+    monitor = CollapseMonitor(_data(), noise_variance=NOISE, lr=lr, stop=True, emit=False, burn_in=100)
+    stopped = _stream(monitor, lambda t: [[s_inf * (1 - math.exp(-t / 25))] * 4, [0.0] * 4], 3000)
+    assert stopped is None
+    assert [e.code for e in monitor.events] == ["below-noise"]
+    # below the noise level and falling faster than half of Adam's full rate: a collapse
+    # at the first fit (burn-in + W = 200); at 0.4 lr, none
+    monitor = CollapseMonitor(_data(), noise_variance=NOISE, lr=lr, stop=True, emit=False, burn_in=100)
+    assert _stream(monitor, lambda t: [[s_inf - 0.6 * lr * t] * 4, [0.0] * 4], 3000) == 200
+    monitor = CollapseMonitor(_data(), noise_variance=NOISE, lr=lr, stop=True, emit=False, burn_in=100)
+    assert _stream(monitor, lambda t: [[s_inf - 0.4 * lr * t] * 4, [0.0] * 4], 1000) is None
+
+
+def test_burn_in_ends_when_the_variance_reaches_the_data_spread() -> None:
+    # g(t) = 2 - 0.01 t crosses log 1 = 0 after step 200: the trend's points start at 201 and
+    # the first fit is one window (100 steps) later, at the check of step 350 (every 50).
+    monitor = CollapseMonitor(_data(), noise_variance=NOISE, lr=0.01, emit=False)
+    _stream(monitor, lambda t: [[2.0 - 0.01 * t] * 4, [3.0] * 4], 400)
+    assert monitor.summary()["thresholds"]["burn_in_ended"] == 201
+    slopes = {r["step"]: r.get("trend_slope") for r in monitor.rows if "trend_slope" in r}
+    assert slopes[300] is None and slopes[350] == pytest.approx(-0.01, rel=1e-9)
+
+
+def test_without_data_the_rule_is_the_rate_alone() -> None:
+    lr = 0.01
+    fast = CollapseMonitor(lr=lr, stop=True, emit=False)
+    assert _stream(fast, lambda t: [[-0.51 * lr * t] * 4, [0.0] * 4], 1000) == 200  # burn-in + W
+    slow = CollapseMonitor(lr=lr, stop=True, emit=False)
+    assert _stream(slow, lambda t: [[-0.49 * lr * t] * 4, [0.0] * 4], 1000) is None
+
+
+def test_floor_contradictions_and_the_reference_cap() -> None:
+    x = _data()
+    floored = CollapseMonitor(x, floor=1e-3, noise_variance=NOISE, stop=True, emit=False, check_every=1)
+    cap = -0.5 * 4 * math.log(2 * math.pi * 1e-3)
+    assert floored.cap_per_point == pytest.approx(cap)
+    floored.update(torch.full((2, 4), math.log(1e-3)), objective=torch.tensor([cap - 1e-3, 0.0]))
+    assert not floored.events  # at the floor and under the cap: nothing to say
+    floored.update(torch.full((2, 4), math.log(0.9e-3)), objective=torch.tensor([cap + 1.0, 0.0]))
+    assert [e.code for e in floored.events] == ["below-floor", "above-cap"]
+    assert floored.should_stop and floored.stop_reason.code == "below-floor"
+    ref = CollapseMonitor(x, floor=0.0, reference_floor=1e-3, noise_variance=NOISE, emit=False,
+                          check_every=1)
+    ref.update(torch.zeros(2, 4), objective=torch.tensor([cap + 0.5, 0.0]))
+    assert [e.code for e in ref.events] == ["passed-reference-cap"]
+
+
+def test_non_finite_values_stop_at_once_and_warnings_are_issued_once() -> None:
+    monitor = CollapseMonitor(_data(), noise_variance=NOISE, stop=True, check_every=5)
+    with pytest.warns(CollapseWarning, match=r"step 3: warning non-finite") as record:
+        for t in range(1, 11):
+            s = torch.zeros(2, 4)
+            if t >= 3:
+                s[1, 2] = math.nan
+            monitor.update(s)
+    assert sum(issubclass(w.category, CollapseWarning) for w in record) == 1
+    assert monitor.should_stop and monitor.stop_reason.step == 3
+
+
+def test_where_the_smallest_variance_sits_and_the_pixel_map() -> None:
+    x = np.random.default_rng(2).normal(size=(10, 3, 3))
+    monitor = CollapseMonitor(x, noise_variance=NOISE, check_every=2)
+    s = torch.zeros(2, 3, 3)
+    s[1, 2, 1] = math.log(1e-6)  # batch row 1 is training point 7; pixel (2, 1) = 7
+    with pytest.warns(VarianceNotice, match=r"pixel 7 \(row 2, col 1\) of training point 7"):
+        monitor.update(s, index=torch.tensor([4, 7]))
+        monitor.update(torch.zeros(2, 3, 3), index=torch.tensor([4, 7]))
+    pixels = monitor.pixel_min_variance
+    assert pixels.shape == (3, 3) and pixels[2, 1] == pytest.approx(1e-6) and pixels[0, 0] == 1.0
+    assert monitor.point_min_log_variance[7] == pytest.approx(math.log(1e-6) / 9)
+
+
+def test_variance_kinds_agree() -> None:
+    v = torch.tensor([[1e-3, 2e-3], [0.5, 1.0]], dtype=torch.float64)
+    minima = []
+    for kind, t in (("var", v), ("logvar", v.log()), ("std", v.sqrt()), ("logstd", 0.5 * v.log())):
+        monitor = CollapseMonitor(variance=kind, check_every=1, emit=False)
+        minima.append(monitor.update(t)[0]["min_variance"])
+    assert minima == pytest.approx([1e-3] * 4, rel=1e-12)
+
+
+def test_bad_input_names_the_argument() -> None:
+    with pytest.raises(InvalidArgumentError, match=r"^variance: must be one of"):
+        CollapseMonitor(variance="sigma")
+    with pytest.raises(InvalidArgumentError, match=r"^variance: was not passed"):
+        CollapseMonitor().update()
+    with pytest.raises(InvalidArgumentError, match=r"^stop: names unknown events"):
+        CollapseMonitor(stop=["colapse"])
+    with pytest.raises(InvalidArgumentError, match=r"^variance: has 5 values per point"):
+        CollapseMonitor(_data(), check_every=1).update(torch.zeros(2, 5))
+    with pytest.raises(InvalidArgumentError, match=r"^objective: must be a tensor with one value"):
+        CollapseMonitor().update(torch.zeros(2, 3), objective=torch.zeros(3))
+    with pytest.raises(InvalidArgumentError, match=r"^index: must be a tensor"):
+        CollapseMonitor().update(torch.zeros(2, 3), index=[0, 1])
+    with pytest.raises(InvalidArgumentError, match=r"^data: must have shape"):
+        data_limits(np.zeros(3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        CollapseMonitor(variance="var", check_every=1).update(torch.ones(1, 3))  # nothing to say
