@@ -57,8 +57,7 @@ def test_nav_pages_exist_and_every_page_is_in_the_nav() -> None:
     for page in named:
         assert (DOCS / page).is_file() or page in generated, page
     on_disk = {p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.md")}
-    # pages added by other work (docs/audit.md, ...) join the nav when merged
-    assert on_disk - set(named) <= {"monitor.md"}, on_disk - set(named)
+    assert on_disk == on_disk & set(named), on_disk - set(named)
 
 
 def _exec_pages() -> list[Path]:
