@@ -141,8 +141,9 @@ class Analysis:
         args, kwargs = self._map(list(node.args)), self._map(dict(node.kwargs))
         flat = list(_leaves([args, kwargs]))
         if all(isinstance(v, Const) for v in flat) and name not in ops.RANDOM:
-            fn = node.target if node.op == "call_function" else (
-                lambda obj, *a, **k: getattr(obj, str(node.target))(*a, **k))
+            fx_target = node.target
+            fn = fx_target if node.op == "call_function" and callable(fx_target) else (
+                lambda obj, *a, **k: getattr(obj, str(fx_target))(*a, **k))
             self.exprs[node] = node.name
             return self._fold(fn, args, kwargs)
         if any(v is OPAQUE for v in flat) and node.meta.get("tensor_meta") is None:

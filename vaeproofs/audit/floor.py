@@ -129,10 +129,11 @@ class _Tracer(fx.Tracer):
     def proxy(self, node: fx.Node) -> fx.Proxy:
         return _Proxy(node, self)
 
-    def iter(self, obj: fx.Proxy) -> Any:  # type: ignore[override]
+    def iter(self, obj: fx.Proxy) -> Any:
         count = _piece_count(obj.node)
         if count is not None:
-            return (obj[i] for i in range(count))
+            # fx.Proxy gains __getitem__ at run time (torch.fx installs its magic methods).
+            return (obj[i] for i in range(count))  # type: ignore[index]
         return super().iter(obj)
 
 

@@ -288,6 +288,7 @@ def _module_linear(args: list[Any], kwargs: dict[str, Any], ctx: OpContext) -> I
 
 def _hardtanh(args: list[Any], kwargs: dict[str, Any], ctx: OpContext) -> Interval:
     m = ctx.module
+    assert isinstance(m, nn.Hardtanh)
     return as_interval(args[0]).clamp(Interval.point(m.min_val), Interval.point(m.max_val))
 
 

@@ -122,6 +122,8 @@ def verdict_paragraph(*, verdict: Verdict, floor: VarianceFloor, probe: ProbeRes
             parts.append(f"Bounded: your loss ignores the variance output, so it trains a decoder "
                          f"of fixed variance {fixed:.3g}, whatever the head does.")
         else:
+            # "holds" without a fixed variance rests on a proved floor > 0 with its cap.
+            assert floor.floor is not None and floor.cap_per_dim is not None
             rel = floor.floor / pixel_variance if pixel_variance > 0 else math.inf
             parts.append(f"Bounded: the decoder variance is at least {floor.floor:.3g} "
                          f"({rel:.3g} times your data's mean per-pixel variance "
