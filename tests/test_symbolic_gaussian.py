@@ -44,6 +44,7 @@ def test_expected_log_density_derivation_matches_textbook() -> None:
     assert sp.simplify(fast - d.results.expected_log_density) == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("f", ["z**3 - 2*z + log(t)", "(z - m)**4 / s2", "x*z**2 + 7"])
 def test_expectation_equals_the_direct_integral(f: str) -> None:
     # gaussian_expectation integrates after z = m + sqrt(s2) u; the integral taken directly,
