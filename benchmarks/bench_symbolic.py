@@ -1,10 +1,11 @@
 """(a) The toolkit's closed-form linear ELBO derivation against brute-force sympy.stats.
 
 Both build the exact ELBO of a linear-Gaussian VAE with D = 2, k = 1 (every parameter a
-symbol): the toolkit from its Gaussian identities (derived once by integration, then
-substituted), the brute force by asking ``sympy.stats.E`` for the expectation of the
+symbol): the toolkit from its Gaussian identities (taken once from the standard normal's
+moments, an expression the derivations check equal to the integral, then substituted), the
+brute force by asking ``sympy.stats.E`` for the expectation of the
 log-likelihood and of log q - log p directly.  Both results are checked equal before
-timing.  "cold" clears the toolkit's caches so its one-off integrations are timed too.
+timing.  "cold" clears the toolkit's caches so its one-off expectations are timed too.
 
 Run from the repository root: ``python -m benchmarks.bench_symbolic``
 """

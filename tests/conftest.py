@@ -1,4 +1,4 @@
-"""Test configuration: hypothesis profiles.
+"""Test configuration: hypothesis profiles, and CPU time per test (``--cpu-durations=N``).
 
 - ``ci`` (the default): derandomised, so a red build reproduces exactly.
 - ``thorough``: many more examples and fresh random seeds, for local runs:
@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+try:
+    import resource
+except ImportError:  # pragma: no cover - not on Windows
+    resource = None  # type: ignore[assignment]
 
 settings.register_profile(
     "ci",
@@ -28,3 +34,62 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+# ------------------------------------------------------------------------------ CPU time
+# `pytest --cpu-durations=N` lists the N tests (setup + call + teardown) that used the most
+# CPU time: this process's plus that of the subprocesses it waited for.  On a shared
+# machine wall times (--durations) swell with the load; CPU time shows what a test costs.
+# Processes that are never waited for (a forkserver and its pool) are not counted.
+
+_CPU_KEY = pytest.StashKey[float]()
+
+
+def _cpu_seconds() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--cpu-durations", type=int, default=None, metavar="N",
+                     help="list the N tests that used the most CPU time (0: all), and the total")
+
+
+def _cpu_on(config: pytest.Config) -> bool:
+    return resource is not None and config.getoption("--cpu-durations") is not None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):  # type: ignore[no-untyped-def]
+    if _cpu_on(item.config):
+        item.stash[_CPU_KEY] = _cpu_seconds()
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    outcome = yield
+    if _cpu_on(item.config) and call.when == "teardown" and _CPU_KEY in item.stash:
+        outcome.get_result().user_properties.append(("cpu_s", _cpu_seconds() - item.stash[_CPU_KEY]))
+
+
+_cpu_by_test: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    for key, value in report.user_properties:
+        if key == "cpu_s":
+            _cpu_by_test[report.nodeid] = value
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:  # type: ignore[no-untyped-def]
+    n = config.getoption("--cpu-durations")
+    if n is None or not _cpu_by_test:
+        return
+    ranked = sorted(_cpu_by_test.items(), key=lambda kv: kv[1], reverse=True)
+    terminalreporter.write_sep("=", f"CPU time per test ({'all' if n == 0 else f'top {n}'})")
+    for nodeid, seconds in ranked if n == 0 else ranked[:n]:
+        terminalreporter.write_line(f"{seconds:8.2f}s  {nodeid}")
+    terminalreporter.write_line(f"total CPU time of {len(ranked)} tests: {sum(_cpu_by_test.values()):.1f} s "
+                                "(collection and worker start not included)")

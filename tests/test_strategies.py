@@ -170,6 +170,7 @@ def test_bad_arguments_raise_when_drawn(strategy, argument):
     assert info.value.argument == argument
 
 
+@pytest.mark.slow
 def test_importing_the_package_does_not_import_hypothesis():
     code = ("import sys, vaeproofs, vaeproofs.testing; "
             "print('hypothesis' in sys.modules)")

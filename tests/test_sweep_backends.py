@@ -30,6 +30,7 @@ def _refuse(x: float) -> float:
     raise InvalidArgumentError("hidden", f"{x} is too large")
 
 
+@pytest.mark.slow
 def test_a_package_error_raised_in_a_worker_process_is_recorded_not_a_broken_pool() -> None:
     # InvalidArgumentError must pickle (by its two arguments) to come back from a worker;
     # before, unpickling it failed and broke the pool, losing every run of the sweep.
@@ -68,6 +69,7 @@ def test_the_axis_is_n_train_when_the_grid_varies_it_else_the_first_numeric_key(
     assert axis_key({"seed": [0, 1], "likelihood": ["a", "b"]}) is None
 
 
+@pytest.mark.slow
 def test_figures_have_a_panel_per_width_a_line_per_family_and_the_caps(tmp_path: Path) -> None:
     grid = {"likelihood": ["per-pixel", "floor"], "n_train": [16, "all"], "hidden": [8, 16],
             "seed": [0, 1]}

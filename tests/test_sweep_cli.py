@@ -19,6 +19,7 @@ from vaeproofs.sweep.spec import parse_spec
 from vaeproofs.sweep.store import COLUMNS, RunStore
 
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow  # real sweeps on worker processes and Dask: seconds each
 
 # 6 runs of a few dozen steps; the per-pixel runs on 16 points are the ones that move fastest.
 SMALL = """
@@ -217,6 +218,16 @@ def test_a_diverging_run_is_a_recorded_outcome_not_a_crash(tmp_path: Path) -> No
     assert all(r["diverged_at_step"] != "" for r in rows)
 
 
+def _sigint_as_python_expects() -> None:
+    """Run in the child before exec: SIGINT's default action, so Python installs its handler.
+
+    A process started with SIGINT ignored (pytest run as a background job of a
+    non-interactive shell, as some CI runners do) passes that on, and the child would then
+    ignore the very Ctrl-C this test sends.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_stops_cleanly_and_keeps_the_finished_runs(tmp_path: Path) -> None:
     spec = tmp_path / "long.toml"
     spec.write_text("[fixed]\nsteps = 1500\nlog_every = 500\nn_test = 20\niwae_samples = 4\n"
@@ -225,7 +236,8 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_finished_runs(tmp_path: Path) -> Non
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "vaeproofs", "sweep", str(spec), "--out", str(out),
                              "--workers", "1", "--no-progress"], env=env, cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_sigint_as_python_expects)
     deadline = time.monotonic() + 120
     while not (out / "runs").is_dir() or not any((out / "runs").iterdir()):
         assert proc.poll() is None and time.monotonic() < deadline

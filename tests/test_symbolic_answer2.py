@@ -2,7 +2,9 @@
 
 Symbolic identities are checked exactly (a difference simplifies to 0); numeric ones in
 float64 against an independent evaluation: scipy.integrate.quad of the defining
-expectation with scipy.stats.norm densities, and scipy.optimize for the maximisers.
+expectation with the normal log-density written out in float64 (:func:`_norm_logpdf`,
+checked against scipy.stats.norm; 100x faster inside quad than scipy's frozen
+distributions), and scipy.optimize for the maximisers.
 """
 
 from __future__ import annotations
@@ -38,19 +40,35 @@ def _syms(expr: sp.Expr) -> dict[str, sp.Symbol]:
     return {s.name: s for s in expr.free_symbols}
 
 
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+def _norm_logpdf(x: float, mean: float, sd: float) -> float:
+    """log N(x | mean, sd^2) in float64, natural log, ``sd`` a standard deviation."""
+    return -0.5 * ((x - mean) / sd) ** 2 - math.log(sd) - _LOG_SQRT_2PI
+
+
 def _quad_elbo(s: float, tau: float, a: float = 1.0) -> tuple[float, float]:
     """ELBO(s, tau) for x = 0, q = N(0, s^2), p(x|z) = N(a z, 1/tau), by quadrature.
 
     Returns (value, error estimate): E_q[log p(0|z)] and KL(q || N(0,1)) are each one
-    quad over the real line of densities from scipy.stats.norm (independent of sympy).
+    quad over the real line of the normal densities written out (independent of sympy).
     """
-    q = stats.norm(0.0, s)
     sd = 1.0 / math.sqrt(tau)
-    elog, e1 = integrate.quad(lambda z: q.pdf(z) * stats.norm.logpdf(0.0, a * z, sd),
+    elog, e1 = integrate.quad(lambda z: math.exp(_norm_logpdf(z, 0.0, s))
+                              * _norm_logpdf(0.0, a * z, sd),
                               -np.inf, np.inf, epsabs=1e-13, epsrel=1e-13)
-    kl, e2 = integrate.quad(lambda z: q.pdf(z) * (q.logpdf(z) - stats.norm.logpdf(z)),
+    kl, e2 = integrate.quad(lambda z: math.exp(_norm_logpdf(z, 0.0, s))
+                            * (_norm_logpdf(z, 0.0, s) - _norm_logpdf(z, 0.0, 1.0)),
                             -np.inf, np.inf, epsabs=1e-13, epsrel=1e-13)
     return elog - kl, e1 + e2
+
+
+def test_written_out_density_is_scipys() -> None:
+    # The reference density of the quadratures is scipy's normal, to a few ulp.
+    for x, mean, sd in [(0.0, 0.0, 1.0), (1.5, -0.3, 0.05), (-40.0, 2.0, 10.0), (3.0, 3.0, 1e-3)]:
+        ref = stats.norm.logpdf(x, mean, sd)
+        assert abs(_norm_logpdf(x, mean, sd) - ref) <= 4 * EPS * max(1.0, abs(ref))
 
 
 # ----------------------------------------------------------------------------- symbolic
@@ -280,8 +298,9 @@ def test_kl_at_optimum_is_zero_only_at_a_zero(dl):
             res = optimize.minimize_scalar(lambda s, a=a, t=tau: -_quad_elbo(s, t, a=a)[0],
                                            bounds=(1e-3, 3.0), method="bounded",
                                            options={"xatol": 1e-9})
-            q = stats.norm(0.0, res.x)
-            kl, _ = integrate.quad(lambda z, q=q: q.pdf(z) * (q.logpdf(z) - stats.norm.logpdf(z)),
+            sq = float(res.x)
+            kl, _ = integrate.quad(lambda z, sq=sq: math.exp(_norm_logpdf(z, 0.0, sq))
+                                   * (_norm_logpdf(z, 0.0, sq) - _norm_logpdf(z, 0.0, 1.0)),
                                    -np.inf, np.inf, epsabs=1e-13, epsrel=1e-13)
             klv.append(kl)
         # The KL is stationary in s at the optimum, so an s error of ~1e-8 moves it by

@@ -274,6 +274,7 @@ def test_profiled_objective_diverges_as_residual_vanishes(shared):
 # ----------------------------------------------------------------------------- constants
 
 
+@pytest.mark.slow
 def test_shared_constants_match_the_sympy_derivation_and_the_heads_registry() -> None:
     """vaeproofs.constants holds the one float cap and family list; both agree with their sources."""
 

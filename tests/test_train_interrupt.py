@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import jsonschema
+import pytest
 
 from vaeproofs.schemas import load_schema
 
@@ -33,6 +34,17 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
+def _sigint_as_python_expects() -> None:
+    """Run in the child before exec: SIGINT's default action, so Python installs its handler.
+
+    A process started with SIGINT ignored (pytest run as a background job of a
+    non-interactive shell, as some CI runners do) passes that on, and the child would then
+    ignore the very Ctrl-C this test sends.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.slow
 def test_sigint_writes_the_record_so_far_and_exits_130(tmp_path: Path) -> None:
     out = tmp_path / "r.json"
     argv = ["train", "--n-train", "8", "--steps", "1000000", "--hidden", "8", "--latent-dim",
@@ -40,7 +52,8 @@ def test_sigint_writes_the_record_so_far_and_exits_130(tmp_path: Path) -> None:
             "--log-every", "1", "--no-progress", "--json", str(out)]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     proc = subprocess.Popen([sys.executable, "-c", _CHILD, *argv], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+                            stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=_sigint_as_python_expects)
     try:
         first = proc.stdout.readline()  # type: ignore[union-attr]
         assert first == "logged step 0\n", proc.stderr.read()  # type: ignore[union-attr]

@@ -13,8 +13,13 @@ The package is layered (see README):
   the report and the command line, which only compose the layers below.
 """
 
+from importlib.metadata import PackageNotFoundError, version
+
 from vaeproofs.errors import EvidenceConflictError, InvalidArgumentError, VaeproofsError
 
-__version__ = "0.1.0"
+try:  # one source: the version in pyproject.toml, as installed
+    __version__: str = version("vaeproofs")
+except PackageNotFoundError:  # pragma: no cover - imported from a source tree never installed
+    __version__ = "0+unknown"
 
 __all__ = ["EvidenceConflictError", "InvalidArgumentError", "VaeproofsError", "__version__"]

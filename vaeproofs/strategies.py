@@ -14,7 +14,9 @@ never subnormal (``allow_subnormal=False``), so values like 1e308 or 5e-324 neve
 the code under test; every covariance is symmetric positive definite with a stated bound on
 its condition number; every data set has distinct points a stated distance apart.
 
-This module imports :mod:`hypothesis` (a test extra); ``import vaeproofs`` does not.
+This module imports :mod:`hypothesis` (``pip install "vaeproofs[strategies]"``; also in the
+test extra); ``import vaeproofs`` does not.  Without hypothesis, importing this module
+raises an :class:`ImportError` that says what to install.
 Conventions: ``sigma2``, ``gamma``, ``xi`` and ``s0^2`` are VARIANCES (not standard
 deviations); covariance matrices are full (k, k) arrays.
 """
@@ -27,13 +29,21 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import numpy as np
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 from numpy.typing import NDArray
 
 from vaeproofs.constants import DECODER_FAMILIES
 from vaeproofs.errors import InvalidArgumentError
 from vaeproofs.validation import as_real, check_int_range, check_positive
+
+#: What to install when hypothesis is missing (the message of the ImportError below).
+INSTALL_HINT = ('vaeproofs.strategies needs hypothesis, which is not installed: '
+                'pip install "vaeproofs[strategies]"')
+
+try:
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+except ImportError as exc:
+    raise ImportError(INSTALL_HINT, name="hypothesis") from exc
 
 __all__ = [
     "DECODER_FAMILIES",

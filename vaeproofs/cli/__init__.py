@@ -14,6 +14,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from vaeproofs import __version__
 from vaeproofs.cli.exit_codes import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE
 from vaeproofs.errors import InvalidArgumentError
 
@@ -35,15 +36,16 @@ class _OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser(commands: Sequence[str] | None = None) -> argparse.ArgumentParser:
-    """Build the top-level parser with the given sub-commands (default: all)."""
+    """Build the top-level parser with the given sub-commands (default, ``None``: all)."""
     parser = _OneLineParser(
         prog="vaeproofs",
         description="Decide, from computed evidence, whether the Gaussian VAE objective "
         "with a learned decoder variance is well-posed.",
     )
+    parser.add_argument("--version", action="version", version=f"vaeproofs {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_OneLineParser)
     sub.required = True
-    for name in commands or _COMMANDS:
+    for name in _COMMANDS if commands is None else commands:
         module = importlib.import_module(_COMMANDS[name])
         module.add_parser(sub)
     return parser
@@ -52,8 +54,12 @@ def build_parser(commands: Sequence[str] | None = None) -> argparse.ArgumentPars
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``vaeproofs`` script; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    # Build only the parser that is needed, so `derive` and `--help` stay light.
-    chosen = [argv[0]] if argv and argv[0] in _COMMANDS else None
+    # Build only the parser that is needed, so `derive`, `--help` and `--version` stay light.
+    chosen: list[str] | None = None
+    if argv and argv[0] in _COMMANDS:
+        chosen = [argv[0]]
+    elif argv == ["--version"]:
+        chosen = []
     parser = build_parser(chosen)
     args = parser.parse_args(argv)
     args.argv = argv  # recorded by outputs that say how they were made

@@ -90,8 +90,8 @@ _GAUSSIAN_ALTERNATIVES: dict[str, Callable[[Design], Columns]] = {
 def _kl_column(des: Design) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     cols, abs_cols = term_sums({nm: KL_TERMS[nm] for nm in KL_FAMILY}, des.arrays)
     w = list(KL_FAMILY.values())
-    return (sum(wj * c for wj, c in zip(w, cols, strict=True)),
-            sum(abs_cols))
+    return (np.asarray(sum(wj * c for wj, c in zip(w, cols, strict=True)), dtype=np.float64),
+            np.asarray(sum(abs_cols), dtype=np.float64))
 
 
 def _family_columns(des: Design, lik: Likelihood) -> dict[str, tuple[NDArray[np.float64],
@@ -100,7 +100,8 @@ def _family_columns(des: Design, lik: Likelihood) -> dict[str, tuple[NDArray[np.
     for fam, spec in lik.families.items():
         cols, abs_cols = term_sums({nm: lik.recon[nm] for nm in spec.weights}, des.arrays)
         w = list(spec.weights.values())
-        out[fam] = (sum(wj * c for wj, c in zip(w, cols, strict=True)), sum(abs_cols))
+        out[fam] = (np.asarray(sum(wj * c for wj, c in zip(w, cols, strict=True)), dtype=np.float64),
+                    np.asarray(sum(abs_cols), dtype=np.float64))
     return out
 
 

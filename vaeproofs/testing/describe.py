@@ -54,6 +54,7 @@ def _capacity(a: AltFit, shape: Shape, lik: Likelihood) -> str:
     alpha = 1.0 if fam.fixed_variance else fam.nll_per_column
     # g |sum(m^2 + s2 - log s2) - C| = 2 g |KL - C_kl| with C_kl = (C - B K) / 2.
     gamma = 2.0 * a.coef["|kl - C|"] * alpha / a.coef["recon"]
+    assert a.capacity is not None, "a capacity reading always carries its fitted C"
     c_kl = (float(a.capacity) - b * k) / 2.0
     against = "sum (x - mu_x)^2" if fam.fixed_variance else "the negative log-likelihood"
     return (f"at shape (B, D, K) = {shape} the KL enters as gamma |KL - C| with "

@@ -136,9 +136,9 @@ def _read(fit: Fit, lik: Likelihood, elbo: bool) -> _Reading:
         q = Coefs(fit.coef, fit.coef_bound)
         c0 = fit.coef["const"]
         c_r, c_r_bd, family = nan, nan, None
-        for fam, spec in lik.families.items():
-            got = _pattern_weight(q, spec.weights, [nm for nm in lik.recon
-                                                    if nm not in spec.weights])
+        for fam, fam_spec in lik.families.items():
+            got = _pattern_weight(q, fam_spec.weights, [nm for nm in lik.recon
+                                                        if nm not in fam_spec.weights])
             if got is not None and got != (0.0, 0.0):
                 (c_r, c_r_bd), family = got, fam
                 break
