@@ -77,11 +77,15 @@ class CollapseMonitor:
             None when unknown.
         reference_floor: a floor xi_ref whose cap -(D/2) log(2 pi xi_ref) the objective
             is compared with when the model has none of its own.
-        lr, optimizer: the learning rate the thresholds derive from (the optimiser's
-            smallest, when given); Adam's default 1e-3 otherwise.
-        quantization, noise_variance: the data's grid step or noise level when known.
+        lr: the learning rate the thresholds derive from; Adam's default 1e-3 when neither
+            this nor ``optimizer`` is given.
+        optimizer: the user's optimiser: its smallest learning rate is used.
+        quantization: the data's grid step, when known (noise level Delta^2 / 12).
+        noise_variance: the data's noise level, when known.
+        window: override the derived window (steps).
+        horizon: override the derived forecast horizon (steps).
+        burn_in: override the derived burn-in (steps).
         image_shape: the shape of one point as a picture (default: the data's own), e.g. (8, 8).
-        window, horizon, burn_in: override the derived step counts.
         check_every: steps between two checks (one transfer to Python each).
         stop: True (stop on :data:`STOP_CODES`), or the codes to stop on.
         emit: issue each event as a Python warning (default) or only record it.
@@ -189,7 +193,8 @@ class CollapseMonitor:
                 given at construction; None: the one the hook caught last.
             objective: the per-point objective (B,) (ELBO or log-density, nats).
             index: the batch's indices in the training set (B,), to say which points.
-            x, mean: the batch and the decoder mean, for the calibration r^2 / sigma^2.
+            x: the batch, for the calibration r^2 / sigma^2.
+            mean: the decoder mean for that batch.
             step: the step number (default: one more than the last).
         """
         if variance is None:

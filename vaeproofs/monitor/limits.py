@@ -82,7 +82,7 @@ class DataLimits:
 
 def _as_matrix(data: object) -> tuple[NDArray[np.float64], tuple[int, ...]]:
     if hasattr(data, "detach"):
-        data = data.detach().cpu().numpy()  # type: ignore[union-attr]
+        data = data.detach().cpu().numpy()
     try:
         arr = np.asarray(data, dtype=np.float64)
     except (TypeError, ValueError) as exc:
