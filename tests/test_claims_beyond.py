@@ -1,4 +1,4 @@
-"""The eight claims beyond the thread: verdicts computed from the evidence, and flipped by it.
+"""The first eight claims beyond the thread: verdicts computed from the evidence, and flipped by it.
 
 For each claim, flipping the computed facts (the derivation's fact record and the
 construction row) flips the verdict; flipping only one kind makes a conflict, so both
@@ -16,6 +16,7 @@ from vaeproofs import constructions
 from vaeproofs.claims import CLAIMS, EvidenceContext, evaluate_claim
 from vaeproofs.claims import remedy_construction_evidence as rhp
 from vaeproofs.claims import remedy_symbolic_evidence as rsym
+from vaeproofs.claims.catalog import BEYOND_THREAD_CLAIMS
 from vaeproofs.claims.conditions import Condition
 from vaeproofs.claims.verdict import decide
 
@@ -98,7 +99,9 @@ def _symbolic_and_constructions(cid: str) -> Any:
 
 
 def test_every_new_claim_has_a_flip_test() -> None:
-    assert set(FLIPS) == {c.id for c in CLAIMS[-8:]}
+    from test_claims_kl_price import FLIPS as KL_PRICE_FLIPS  # the KL's price claims
+
+    assert set(FLIPS) | set(KL_PRICE_FLIPS) == {c.id for c in BEYOND_THREAD_CLAIMS}
 
 
 @pytest.mark.parametrize("cid", list(FLIPS))

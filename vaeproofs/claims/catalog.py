@@ -11,6 +11,7 @@ training set* (or data on a lower-dimensional set), never the population objecti
 from __future__ import annotations
 
 from vaeproofs.claims import construction_evidence as hp
+from vaeproofs.claims import kl_price_evidence as kl
 from vaeproofs.claims import numeric_evidence as num
 from vaeproofs.claims import remedy_construction_evidence as rhp
 from vaeproofs.claims import remedy_symbolic_evidence as rsym
@@ -285,6 +286,19 @@ BEYOND_THREAD_CLAIMS: tuple[Claim, ...] = (
         scope=Condition.STUDENT_T_FLOORED,
         gatherers=(rsym.student_t_floored_cap, rhp.student_t_floored_bounded,
                    rtr.student_t_floored_under_cap),
+    ),
+    # -- the KL term's price (docs/theory.md section 6) -------------------------------
+    Claim(
+        id="population.beta-below-one-unbounded",
+        statement="The population bound needs beta >= 1: with a learned decoder variance, the "
+        "beta-weighted objective E_p[E_q log p(x|z) - beta KL(q(z|x) || p(z))] is unbounded for "
+        "beta < 1 even for data with a density (KL annealing before beta reaches 1, beta-VAEs "
+        "with beta < 1), while for beta >= 1 it stays <= -h(p).",
+        source="a consequence of Gibbs' inequality (Cover & Thomas 2006, theorem 2.6.3) for the "
+        "KL weights used in practice: Higgins et al., beta-VAE, ICLR 2017, section 2 (beta "
+        "weights the KL); Bowman et al., CoNLL 2016, section 3.1 (KL cost annealing from 0 to 1)",
+        scope=Condition.POPULATION_BETA_BELOW_ONE,
+        gatherers=(kl.population_beta_symbolic, kl.population_beta_constructions),
     ),
 )
 

@@ -32,6 +32,7 @@ from vaeproofs.constructions.gaussian_nll_eps import GaussianNllEps
 from vaeproofs.constructions.manifold import ClosedCurve
 from vaeproofs.constructions.memorising_elbo import MemorisingElbo
 from vaeproofs.constructions.mixture_analogy import GmmLikelihood
+from vaeproofs.constructions.population_beta import PopulationBetaHalf, PopulationBetaOne
 from vaeproofs.constructions.precision import correct_digits, relative_error
 from vaeproofs.constructions.remedies import FlooredStudentTLikelihood, SoftclipLikelihood
 from vaeproofs.constructions.row import ConstructionRow, FloatLimitRecord
@@ -55,7 +56,9 @@ _FACTORIES = (ExactLikelihood, MemorisingElbo, DegenerateLinear, ClosedCurve,
               # -- beyond the thread (remedies, dequantisation, the mixture analogy)
               GmmLikelihood, StaticDequantisedElbo, FreshDequantisedElbo,
               ContinuousBernoulliElbo, SoftclipLikelihood, FlooredStudentTLikelihood,
-              GaussianNllEps)
+              GaussianNllEps,
+              # -- the KL's price: single-point collapse, fixed encoder variance, beta < 1
+              PopulationBetaHalf, PopulationBetaOne)
 _CACHE: dict[str, Construction] = {}
 
 

@@ -64,6 +64,9 @@ CATALOG: dict[str, tuple[str, str]] = {
                           "floored Student-t: cap log c(nu) - log s_min, any nu"),
     "mixture": ("vaeproofs.symbolic.mixture:derive_mixture",
                 "Gaussian mixture unbounded, one Gaussian bounded; the VAE as a mixture"),
+    # -- the KL's price (single-point collapse, fixed encoder variance, beta < 1) ----
+    "population-beta": ("vaeproofs.symbolic.population_beta:derive_population_beta",
+                        "beta-weighted population objective: <= -h(p) iff beta >= 1"),
 }
 
 

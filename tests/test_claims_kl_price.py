@@ -1,0 +1,81 @@
+"""The claims about the KL term's price: verdicts computed from the evidence, and flipped by it.
+
+For each claim, flipping the computed facts (the derivation's fact record and the
+construction rows) flips the verdict; flipping only one kind makes a conflict, so both
+kinds vote.  The construction rows are evaluated once (quick values) and shared.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+from vaeproofs import constructions
+from vaeproofs.claims import CLAIMS, EvidenceContext, evaluate_claim
+from vaeproofs.claims.conditions import Condition
+
+# claim id -> (expected verdict, (derivation, fact patch), [(row, row patch), ...])
+FLIPS: dict[str, tuple[str, tuple[str, dict[str, Any]], list[tuple[str, dict[str, Any]]]]] = {
+    "population.beta-below-one-unbounded": (
+        "holds", ("population-beta", {"limit_beta_below_one": "-oo"}),
+        [("population_beta_half", {"bounded": True})]),
+}
+ROWS = ("population_beta_half", "population_beta_one")
+
+
+@pytest.fixture(scope="module")
+def base() -> EvidenceContext:
+    ctx = EvidenceContext(quick=True)
+    ctx._cache["constructions"] = {
+        n: constructions.evaluate_construction(n, constructions.get(n).quick_values(), dps=20,
+                                               digits=False) for n in ROWS}
+    return ctx
+
+
+def _patched(base: EvidenceContext, derivation: tuple[str, dict[str, Any]] | None,
+             rows: list[tuple[str, dict[str, Any]]]) -> EvidenceContext:
+    ctx = EvidenceContext(quick=True)
+    ctx._cache = dict(base._cache)
+    ctx._cache["constructions"] = dict(base._cache["constructions"])
+    if derivation is not None:
+        name, facts = derivation
+        d = base.derivation(name)   # a shallow copy with its own facts
+        ctx._cache[f"derivation:{name}"] = dataclasses.replace(
+            d, facts=dataclasses.replace(d.facts, **facts))
+    for name, patch in rows:
+        ctx._cache["constructions"][name] = dataclasses.replace(
+            base._cache["constructions"][name], **patch)
+    return ctx
+
+
+def _claim(cid: str) -> Any:
+    return next(c for c in CLAIMS if c.id == cid)
+
+
+@pytest.mark.parametrize("cid", list(FLIPS))
+def test_the_verdict_follows_the_computed_facts(base: EvidenceContext, cid: str) -> None:
+    expected, derivation, rows = FLIPS[cid]
+    claim = _claim(cid)
+    real = evaluate_claim(claim, base)
+    assert real.verdict == expected and not real.errors
+    assert {e.kind for e in real.evidence if e.condition == claim.scope
+            and e.supports is not None} >= {"symbolic", "high-precision"}
+    flipped = evaluate_claim(claim, _patched(base, derivation, rows))
+    assert {real.verdict, flipped.verdict} == {"holds", "fails"}
+    # one kind alone contradicting the other is a conflict: both kinds vote
+    assert evaluate_claim(claim, _patched(base, derivation, [])).verdict == "conflict"
+    assert evaluate_claim(claim, _patched(base, None, rows)).verdict == "conflict"
+
+
+def test_beta_one_is_judged_apart_and_capped_by_the_gibbs_bound(base: EvidenceContext) -> None:
+    result = evaluate_claim(_claim("population.beta-below-one-unbounded"), base)
+    at_one = [e for e in result.evidence if e.condition == Condition.POPULATION_BETA_AT_LEAST_ONE]
+    assert len(at_one) == 2 and all(e.supports is True for e in at_one)
+    assert Condition.POPULATION_BETA_AT_LEAST_ONE.value in result.conditions
+    ctx = _patched(base, ("population-beta", {"limit_beta_two": "oo"}),
+                   [("population_beta_one", {"values": ("0", "1", "2")})])
+    result = evaluate_claim(_claim("population.beta-below-one-unbounded"), ctx)
+    assert all(e.supports is False for e in result.evidence
+               if e.condition == Condition.POPULATION_BETA_AT_LEAST_ONE)
