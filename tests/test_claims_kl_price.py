@@ -18,11 +18,16 @@ from vaeproofs.claims.conditions import Condition
 
 # claim id -> (expected verdict, (derivation, fact patch), [(row, row patch), ...])
 FLIPS: dict[str, tuple[str, tuple[str, dict[str, Any]], list[tuple[str, dict[str, Any]]]]] = {
+    "encoder.fixed-variance": (
+        "holds", ("fixed-encoder-variance", {"unbounded_at_threshold": False}),
+        [("fixed_encoder_d1", {"cap": "-5"}), ("fixed_encoder_d2", {"bounded": True}),
+         ("fixed_encoder_d3", {"bounded": True})]),
     "population.beta-below-one-unbounded": (
         "holds", ("population-beta", {"limit_beta_below_one": "-oo"}),
         [("population_beta_half", {"bounded": True})]),
 }
-ROWS = ("population_beta_half", "population_beta_one")
+ROWS = ("population_beta_half", "population_beta_one", "fixed_encoder_d1", "fixed_encoder_d2",
+        "fixed_encoder_d3")
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +84,18 @@ def test_beta_one_is_judged_apart_and_capped_by_the_gibbs_bound(base: EvidenceCo
     result = evaluate_claim(_claim("population.beta-below-one-unbounded"), ctx)
     assert all(e.supports is False for e in result.evidence
                if e.condition == Condition.POPULATION_BETA_AT_LEAST_ONE)
+
+
+def test_the_likelihood_side_is_judged_apart(base: EvidenceContext) -> None:
+    """The same decoder's exact likelihood is unbounded (and passes every ELBO's cap)."""
+    result = evaluate_claim(_claim("encoder.fixed-variance"), base)
+    likelihood = [e for e in result.evidence if e.condition == Condition.FIXED_ENCODER_LIKELIHOOD]
+    assert {e.kind for e in likelihood} == {"symbolic", "high-precision"}
+    assert all(e.supports is True for e in likelihood)
+    low = dict(base.construction("fixed_encoder_d1").diagnostics)
+    low["exact_log_likelihood"] = ["-3", "-4"]
+    ctx = _patched(base, ("fixed-encoder-variance", {"likelihood_limit": "-oo"}),
+                   [("fixed_encoder_d1", {"diagnostics": low})])
+    result = evaluate_claim(_claim("encoder.fixed-variance"), ctx)
+    assert all(e.supports is False for e in result.evidence
+               if e.condition == Condition.FIXED_ENCODER_LIKELIHOOD)

@@ -289,6 +289,21 @@ BEYOND_THREAD_CLAIMS: tuple[Claim, ...] = (
     ),
     # -- the KL term's price (docs/theory.md section 6) -------------------------------
     Claim(
+        id="encoder.fixed-variance",
+        statement="With Gaussian encoders whose covariance is fixed at s0^2 I_k (means free), a "
+        "flexible decoder mean and one learned decoder variance shared by all pixels and points, "
+        "the ELBO of n distinct points in R^D is bounded when D < 4 s0^2 (n - 1)/n (for every k) "
+        "and unbounded when D >= 4 s0^2 (n - 1)/n (for k >= n - 1), while the exact likelihood "
+        "of the same decoder family, which involves no encoder, is unbounded for every D: the "
+        "encoder family decides.",
+        source="the second answer's coding-cost argument (separating the encoders costs KL), "
+        "made exact for a fixed encoder variance; the likelihood side is Mattei & Frellsen, "
+        "NeurIPS 2018 (arXiv 1802.04826), section 2.1",
+        scope=Condition.FIXED_ENCODER_VARIANCE,
+        gatherers=(kl.fixed_encoder_symbolic, kl.fixed_encoder_constructions,
+                   kl.fixed_encoder_soft_decoder),
+    ),
+    Claim(
         id="population.beta-below-one-unbounded",
         statement="The population bound needs beta >= 1: with a learned decoder variance, the "
         "beta-weighted objective E_p[E_q log p(x|z) - beta KL(q(z|x) || p(z))] is unbounded for "

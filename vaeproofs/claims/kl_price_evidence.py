@@ -14,9 +14,17 @@ from vaeproofs.claims.conditions import Condition
 from vaeproofs.claims.construction_evidence import bounded_evidence, unbounded_evidence
 from vaeproofs.claims.context import EvidenceContext
 from vaeproofs.claims.verdict import Evidence
+from vaeproofs.symbolic.fixed_encoder_variance import (
+    FixedEncoderVarianceFacts,
+    fixed_encoder_threshold,
+)
 from vaeproofs.symbolic.population_beta import PopulationBetaFacts
 
-__all__ = ["population_beta_constructions", "population_beta_symbolic"]
+__all__ = ["fixed_encoder_constructions", "fixed_encoder_soft_decoder", "fixed_encoder_symbolic",
+           "population_beta_constructions", "population_beta_symbolic"]
+
+#: The fixed-encoder constructions: two points, s0 = 1, by dimension D.
+FIXED_ENCODER_ROWS = {1: "fixed_encoder_d1", 2: "fixed_encoder_d2", 3: "fixed_encoder_d3"}
 
 
 def population_beta_symbolic(ctx: EvidenceContext) -> list[Evidence]:
@@ -52,3 +60,81 @@ def population_beta_constructions(ctx: EvidenceContext) -> list[Evidence]:
     return [Evidence(half.kind, half.summary + f" The last value exceeds the beta = 1 cap -h(p) "
                      f"by {last - cap:.6g} nats: past every ELBO on this population.",
                      half.supports, half.condition, half.figures, half.data), one]
+
+
+def fixed_encoder_symbolic(ctx: EvidenceContext) -> list[Evidence]:
+    """Both directions of the threshold D* = 4 s0^2 (n - 1)/n, and the likelihood's limit."""
+    f = FixedEncoderVarianceFacts.of(ctx.derivation("fixed-encoder-variance"))
+    steps = {"best shared gamma R/(nD)": f.profiled_gamma_is_r_over_nd,
+             "pair inequality": f.pair_inequality, "overlap 2 Phi(-t)": f.overlap_is_two_phi,
+             "simplex identity": f.simplex_identity, "regular simplex attains": f.simplex_attains,
+             "Phi(-t) >= phi(t)/(1 + t)": f.mills_lower, "Phi(-t) <= phi(t)/t": f.mills_upper}
+    return [
+        Evidence("symbolic",
+                 "Every decoder and shared gamma: ELBO <= B(t), t = half the smallest distance "
+                 "between encoder means in units of s0, whose t^2 coefficient vanishes at "
+                 f"D* = {f.threshold}; below it B -> -oo ({f.bounded_below_threshold}), so the "
+                 f"ELBO is bounded (n = 2, D = 1: by {f.cap_n2_d1:.6f} nats). Means on a regular "
+                 f"simplex with the Voronoi decoder: ELBO >= A(t) -> +oo above D* "
+                 f"({f.unbounded_above_threshold}) and at D* itself ({f.unbounded_at_threshold}). "
+                 "Steps: " + ", ".join(f"{k}: {v}" for k, v in steps.items()) + ".",
+                 f.decided, Condition.FIXED_ENCODER_VARIANCE),
+        Evidence("symbolic",
+                 f"The same decoder family's exact log-likelihood involves no encoder: the step "
+                 f"decoder gives log p(x_i) >= log((1/2)(2 pi gamma)^(-D/2)) -> "
+                 f"{f.likelihood_limit} as gamma -> 0, for every D.",
+                 f.likelihood_limit == "oo", Condition.FIXED_ENCODER_LIKELIHOOD),
+    ]
+
+
+def fixed_encoder_constructions(ctx: EvidenceContext) -> list[Evidence]:
+    """D below, at and above D* = 2 (n = 2, s0 = 1), in mpmath; the likelihood beside them."""
+    threshold = fixed_encoder_threshold(2, 1)
+    out = []
+    for dim, name in FIXED_ENCODER_ROWS.items():
+        side = "<" if dim < threshold else "=" if dim == threshold else ">"
+        ev = (bounded_evidence(ctx, name, Condition.FIXED_ENCODER_VARIANCE) if dim < threshold
+              else unbounded_evidence(ctx, name, Condition.FIXED_ENCODER_VARIANCE,
+                                      supports_if_unbounded=True))
+        out.append(Evidence(ev.kind, f"D = {dim} {side} D* = {threshold}: " + ev.summary,
+                            ev.supports, ev.condition, ev.figures, ev.data))
+    row = ctx.construction(FIXED_ENCODER_ROWS[1])
+    likelihood = row.diagnostics["exact_log_likelihood"]
+    above = row.cap is not None and Decimal(likelihood[-1]) > Decimal(row.cap)
+    out.append(Evidence(
+        "high-precision",
+        f"Along the same D = 1 sequence the decoder's exact log-likelihood goes from "
+        f"{Decimal(likelihood[0]):.6g} to {Decimal(likelihood[-1]):.6g} (mpmath), past the cap "
+        f"{Decimal(row.cap or 'NaN'):.6g} that binds every ELBO of the family: {above}.",
+        above, Condition.FIXED_ENCODER_LIKELIHOOD, figures=("constructions",),
+        data={"exact_log_likelihood": likelihood, "cap": row.cap}))
+    return out
+
+
+def fixed_encoder_soft_decoder(ctx: EvidenceContext) -> list[Evidence]:
+    """The best decoder mean (posterior-weighted, a float64 network) for D = 1 stays under the
+    cap at every encoder distance of a grid; for D = 3 it keeps rising (informative)."""
+    from vaeproofs.constructions import encoder_networks
+
+    grid = [0.1 * i for i in range(81)]                      # t in [0, 8]
+    d1 = encoder_networks.fixed_encoder_soft_profile(1, grid)
+    cap = ctx.construction(FIXED_ENCODER_ROWS[1]).cap
+    best = max(range(len(grid)), key=lambda i: d1[i])
+    under = cap is not None and all(v <= float(cap) for v in d1)
+    hard_at_1 = float(ctx.construction(FIXED_ENCODER_ROWS[1]).values[0])
+    ends = [0.0, 4.0, 8.0]
+    d3 = encoder_networks.fixed_encoder_soft_profile(3, ends)
+    return [
+        Evidence("numeric",
+                 f"D = 1, the best decoder mean for each pair of fixed encoders (posterior-weighted, "
+                 f"a sigmoid network in float64) at its best gamma, t = 0 to 8 in steps of 0.1: "
+                 f"the largest ELBO is {d1[best]:.6f} at t = {grid[best]:.2f} (the encoders "
+                 f"together: posterior collapse), every value <= the cap {float(cap or 'nan'):.6f}: "
+                 f"{under}. At t = 1 it beats the step decoder ({d1[10]:.6f} > {hard_at_1:.6f}).",
+                 under, Condition.FIXED_ENCODER_VARIANCE, data={"max": d1[best], "argmax": grid[best]}),
+        Evidence("numeric",
+                 f"D = 3 with the same network: {', '.join(f'{v:.4f}' for v in d3)} at t = "
+                 f"{', '.join(f'{t:g}' for t in ends)}: rising (a finite grid proves nothing "
+                 f"either way; the constructions decide).",
+                 None, Condition.FIXED_ENCODER_VARIANCE, data={"values": d3}),
+    ]

@@ -27,6 +27,7 @@ from vaeproofs.constructions.continuous_bernoulli import ContinuousBernoulliElbo
 from vaeproofs.constructions.degenerate_linear import DegenerateLinear
 from vaeproofs.constructions.dequantisation import FreshDequantisedElbo, StaticDequantisedElbo
 from vaeproofs.constructions.exact_likelihood import ExactLikelihood
+from vaeproofs.constructions.fixed_encoder import FixedEncoderD1, FixedEncoderD2, FixedEncoderD3
 from vaeproofs.constructions.floored import FlooredElbo, FlooredExactLikelihood
 from vaeproofs.constructions.gaussian_nll_eps import GaussianNllEps
 from vaeproofs.constructions.manifold import ClosedCurve
@@ -58,7 +59,7 @@ _FACTORIES = (ExactLikelihood, MemorisingElbo, DegenerateLinear, ClosedCurve,
               ContinuousBernoulliElbo, SoftclipLikelihood, FlooredStudentTLikelihood,
               GaussianNllEps,
               # -- the KL's price: single-point collapse, fixed encoder variance, beta < 1
-              PopulationBetaHalf, PopulationBetaOne)
+              FixedEncoderD1, FixedEncoderD2, FixedEncoderD3, PopulationBetaHalf, PopulationBetaOne)
 _CACHE: dict[str, Construction] = {}
 
 
