@@ -18,6 +18,10 @@ from vaeproofs.claims.conditions import Condition
 
 # claim id -> (expected verdict, (derivation, fact patch), [(row, row patch), ...])
 FLIPS: dict[str, tuple[str, tuple[str, dict[str, Any]], list[tuple[str, dict[str, Any]]]]] = {
+    "elbo.single-point-collapse": (
+        "holds", ("single-point-collapse", {"other_point_price_rate": "1"}),
+        [("single_point_collapse", {"diagnostics": {"rate_matches_statement": False,
+                                                    "q1_of_A": "1/2"}})]),
     "encoder.fixed-variance": (
         "holds", ("fixed-encoder-variance", {"unbounded_at_threshold": False}),
         [("fixed_encoder_d1", {"cap": "-5"}), ("fixed_encoder_d2", {"bounded": True}),
@@ -27,7 +31,7 @@ FLIPS: dict[str, tuple[str, tuple[str, dict[str, Any]], list[tuple[str, dict[str
         [("population_beta_half", {"bounded": True})]),
 }
 ROWS = ("population_beta_half", "population_beta_one", "fixed_encoder_d1", "fixed_encoder_d2",
-        "fixed_encoder_d3")
+        "fixed_encoder_d3", "single_point_collapse", "single_point_floor_encoder")
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +103,18 @@ def test_the_likelihood_side_is_judged_apart(base: EvidenceContext) -> None:
     result = evaluate_claim(_claim("encoder.fixed-variance"), ctx)
     assert all(e.supports is False for e in result.evidence
                if e.condition == Condition.FIXED_ENCODER_LIKELIHOOD)
+
+
+def test_a_floor_on_the_encoder_variance_is_judged_apart(base: EvidenceContext) -> None:
+    """"With encoder variances bounded below it is not": refuted (D = 2 > 4/3) by the
+    construction; with the encoders held fixed it holds (-oo)."""
+    result = evaluate_claim(_claim("elbo.single-point-collapse"), base)
+    floor = [e for e in result.evidence if e.condition == Condition.SINGLE_POINT_ENCODER_FLOOR]
+    assert [e.supports for e in floor if e.kind == "high-precision"] == [False]
+    fixed = [e for e in result.evidence if e.condition == Condition.SINGLE_POINT_FIXED_ENCODERS]
+    assert [e.supports for e in fixed] == [True]
+    assert f"fails for {Condition.SINGLE_POINT_ENCODER_FLOOR.value}" in result.conditions
+    ctx = _patched(base, None, [("single_point_floor_encoder", {"bounded": True})])
+    result = evaluate_claim(_claim("elbo.single-point-collapse"), ctx)
+    assert [e.supports for e in result.evidence if e.condition == Condition.SINGLE_POINT_ENCODER_FLOOR
+            and e.kind == "high-precision"] == [True]

@@ -179,3 +179,70 @@ def test_fixed_encoder_facts() -> None:
     n, s0 = sp.symbols("n s0")
     assert sp.simplify(sp.sympify(f.threshold, locals={"n": n, "s0": s0}) - 4 * s0**2 * (n - 1) / n) == 0
     assert f.cap_n2_d1 == pytest.approx(float(constructions.get("fixed_encoder_d1").cap()), rel=1e-15)
+
+
+# ------------------------------------------------------------- single-point collapse ---
+def test_single_point_objective_against_a_direct_sum() -> None:
+    """The closed form, written out: masses from mpmath's ncdf, KL of each Gaussian."""
+    c = constructions.get("single_point_collapse")
+    pts = [[mpmath.mpf(v) for v in row] for row in c.array]
+    for eps in ("1e-3", "1e-40"):
+        with mpmath.workdps(40):
+            u = -mpmath.log(mpmath.mpf(eps))
+            s2 = mpmath.mpf(1) / (2 * u)
+            total = mpmath.mpf(0)
+            for i, x in enumerate(pts):
+                d2 = sum((a - b) ** 2 for a, b in zip(x, pts[0], strict=True))
+                mean, var = (0, 1) if i == 0 else (1, s2)
+                q = mpmath.ncdf(-mean / mpmath.sqrt(var))
+                total += (-mpmath.log(2 * mpmath.pi) + q * (u - d2 * mpmath.exp(u) / 2)
+                          - (1 - q) * d2 / 2 - (mean**2 + var - 1 - mpmath.log(var)) / 2)
+            assert abs(c.objective(eps, dps=30) - total) < mpmath.mpf(10) ** -25 * abs(total)
+
+
+def test_single_point_rates() -> None:
+    free, floor = constructions.get("single_point_collapse"), constructions.get("single_point_floor_encoder")
+    u = sp.log(1 / EPS)
+    assert sp.simplify(free.symbolic_rate() - (u / 2 - sp.log(u))) == 0   # D q_1(A)/2 = 1/2, n - 1 = 2
+    coefficient = sp.limit(floor.symbolic_rate() / u, EPS, 0, "+")
+    assert abs(float(coefficient) - (1 - float(sp.erfc(sp.sqrt(2))) / 2 - 2 / 3)) < 1e-15
+    assert not free.bounded() and not floor.bounded()
+    # the remainder bound holds: |objective - asymptote| <= bound, far along the sequence
+    for c in (free, floor):
+        for t in ("1e-50", "1e-500"):
+            gap = abs(c.objective(t, dps=40) - c.asymptote(t, dps=40))
+            assert gap <= c.remainder_bound(t)
+
+
+@pytest.fixture(scope="module")
+def single_point() -> object:
+    return catalog.derive("single-point-collapse")
+
+
+@settings(max_examples=10)
+@given(st.floats(min_value=3.0, max_value=2000.0))
+def test_derived_point_term_equals_the_construction(single_point: object, u: float) -> None:
+    """The derivation's per-point expression, summed with the construction's masses and KLs,
+    is the construction's mpmath objective (the symbolic and the mpmath sides tied)."""
+    c = constructions.get("single_point_collapse")
+    term = single_point.results.point_term
+    syms = {s.name: s for s in term.free_symbols}
+    total = sp.Integer(0)
+    for i, (q, m, v) in enumerate(zip(c.masses(), c.encoder_means(), c.encoder_variances(),
+                                      strict=True)):
+        total += term.subs({syms["D"]: c.dim, syms["d2"]: c.sq_dist(i), syms["q"]: q,
+                            syms["u"]: sp.Symbol("u", positive=True)}) - (m**2 + v - 1 - sp.log(v)) / 2
+    u_sym = next(s for s in total.free_symbols if s.name == "u")
+    with mpmath.workdps(40):
+        symbolic = sp.lambdify(u_sym, total, modules="mpmath")(mpmath.mpf(u))
+        exact = c.objective(mpmath.exp(-mpmath.mpf(u)), dps=30)
+        assert abs(symbolic - exact) <= mpmath.mpf(10) ** -25 * (1 + abs(exact))
+
+
+def test_single_point_facts(single_point: object) -> None:
+    f = single_point.facts
+    assert f.unbounded_at_the_stated_price and f.fixed_encoders_limit == "-oo"
+    assert f.least_kl_at_ratio == "log(t**2 + 1)/2" and f.collapsing_point_price_rate == "1/2"
+    n, s = sp.symbols("n s")
+    assert sp.simplify(sp.sympify(f.fixed_variance_threshold, locals={"n": n, "s": s})
+                       - 2 * s**2 * (n - 1) / n) == 0

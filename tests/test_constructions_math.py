@@ -21,7 +21,8 @@ BEYOND_DIVERGENT = ["gmm_likelihood", "static_dequantisation_elbo", "continuous_
 BEYOND_BOUNDED = ["fresh_dequantisation_elbo", "softclip_likelihood",
                   "floored_student_t_likelihood", "gaussian_nll_eps"]
 # The KL's price (tested in test_constructions_kl_price.py).
-KL_PRICE_DIVERGENT = ["population_beta_half", "fixed_encoder_d2", "fixed_encoder_d3"]
+KL_PRICE_DIVERGENT = ["population_beta_half", "fixed_encoder_d2", "fixed_encoder_d3",
+                      "single_point_collapse", "single_point_floor_encoder"]
 KL_PRICE_BOUNDED = ["population_beta_one", "fixed_encoder_d1"]
 # Rounding of a 30-digit evaluation of a value of size <= 1e4 (values reach ~7e3).
 ROUND = mpmath.mpf("1e-24")

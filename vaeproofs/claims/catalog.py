@@ -289,6 +289,22 @@ BEYOND_THREAD_CLAIMS: tuple[Claim, ...] = (
     ),
     # -- the KL term's price (docs/theory.md section 6) -------------------------------
     Claim(
+        id="elbo.single-point-collapse",
+        statement="With a decoder variance that depends on z (down to v_min) and a mean that "
+        "equals one training point x_i on a half-space A of latent space (a constant mean "
+        "allowed), and Gaussian encoders, the ELBO of a fixed finite training set is unbounded: "
+        "it grows like (D/2) log(1/v_min) q_i(A) - ((n - 1)/2) log log(1/v_min) + O(1), each "
+        "other point's encoder concentrating at a KL price of (1/2) log log(1/v_min) + O(1). "
+        "With encoder variances bounded below it is not.",
+        source="the question's scenario (one point's variance collapses, whatever the others "
+        "do), for the ELBO; the decoder is Mattei & Frellsen's, NeurIPS 2018 (arXiv "
+        "1802.04826), section 2.1 (constant mean x_i, variance vanishing on a half-space), "
+        "there for the exact likelihood",
+        scope=Condition.SINGLE_POINT_COLLAPSE,
+        gatherers=(kl.single_point_symbolic, kl.single_point_constructions),
+        hypotheses=MATTEI_FRELLSEN_HYPOTHESES,
+    ),
+    Claim(
         id="encoder.fixed-variance",
         statement="With Gaussian encoders whose covariance is fixed at s0^2 I_k (means free), a "
         "flexible decoder mean and one learned decoder variance shared by all pixels and points, "

@@ -19,9 +19,11 @@ from vaeproofs.symbolic.fixed_encoder_variance import (
     fixed_encoder_threshold,
 )
 from vaeproofs.symbolic.population_beta import PopulationBetaFacts
+from vaeproofs.symbolic.single_point_collapse import SinglePointCollapseFacts
 
 __all__ = ["fixed_encoder_constructions", "fixed_encoder_soft_decoder", "fixed_encoder_symbolic",
-           "population_beta_constructions", "population_beta_symbolic"]
+           "population_beta_constructions", "population_beta_symbolic",
+           "single_point_constructions", "single_point_symbolic"]
 
 #: The fixed-encoder constructions: two points, s0 = 1, by dimension D.
 FIXED_ENCODER_ROWS = {1: "fixed_encoder_d1", 2: "fixed_encoder_d2", 3: "fixed_encoder_d3"}
@@ -137,4 +139,61 @@ def fixed_encoder_soft_decoder(ctx: EvidenceContext) -> list[Evidence]:
                  f"{', '.join(f'{t:g}' for t in ends)}: rising (a finite grid proves nothing "
                  f"either way; the constructions decide).",
                  None, Condition.FIXED_ENCODER_VARIANCE, data={"values": d3}),
+    ]
+
+
+def single_point_symbolic(ctx: EvidenceContext) -> list[Evidence]:
+    """The rate (D/2) u q_1(A), each other point's price (1/2) log u, and the two readings of
+    "with encoder variances bounded below it is not"."""
+    f = SinglePointCollapseFacts.of(ctx.derivation("single-point-collapse"))
+    return [
+        Evidence("symbolic",
+                 f"Step variance (v_min on A, 1 elsewhere), constant mean x_1, u = log(1/v_min): "
+                 f"the expectation is exact ({f.step_expectation_exact}); point 1 gains "
+                 f"{f.gain_rate_in_mass} u per unit of q_1(A), at no KL if q_1 is the prior. "
+                 f"A Gaussian encoder t standard deviations from the boundary costs at least "
+                 f"{f.least_kl_at_ratio}; the other points' penalty q_j(A) d^2 e^u/2 vanishes at "
+                 f"t = sqrt(2u) ({f.penalty_vanishes_at_sqrt_2u}) and diverges just below it "
+                 f"({f.penalty_diverges_below}), so each pays {f.other_point_price_rate} log u = "
+                 f"(1/2) log log(1/v_min) + O(1). Point 1 can also push q_1(A) -> 1, for "
+                 f"{f.collapsing_point_price_rate} log log u: (1/2) log log log(1/v_min).",
+                 f.unbounded_at_the_stated_price, Condition.SINGLE_POINT_COLLAPSE),
+        Evidence("symbolic",
+                 f"With every encoder variance fixed at s^2 (so bounded below) the other means "
+                 f"must sit s sqrt(2u) past the boundary; the least KL for a separation L is "
+                 f"{f.fixed_variance_least_kl}, so the ELBO grows like (D/2 - (n - 1) s^2/n) u: "
+                 f"unbounded for D > {f.fixed_variance_threshold}. Conversely the pointwise best "
+                 f"variance 2P/(DQ) ({f.pointwise_best_variance}) and KL(N(a, s^2) || N(b, s^2)) "
+                 f"= (a - b)^2/(2 s^2) ({f.fixed_variance_kl_between}) bound it for D below that "
+                 f"threshold. A floor on the encoder variance decides nothing by itself.",
+                 None, Condition.SINGLE_POINT_ENCODER_FLOOR),
+        Evidence("symbolic",
+                 f"With every encoder held fixed (means and variances), q_j(A) > 0 is fixed and "
+                 f"the penalty d^2 e^u/2 wins: the ELBO -> {f.fixed_encoders_limit} as "
+                 f"v_min -> 0.",
+                 f.fixed_encoders_limit == "-oo", Condition.SINGLE_POINT_FIXED_ENCODERS),
+    ]
+
+
+def single_point_constructions(ctx: EvidenceContext) -> list[Evidence]:
+    """The collapse in mpmath: free encoders (rate as stated) and encoder variances fixed at 1."""
+    row = ctx.construction("single_point_collapse")
+    free = unbounded_evidence(ctx, "single_point_collapse", Condition.SINGLE_POINT_COLLAPSE,
+                              supports_if_unbounded=True)
+    matches = bool(row.diagnostics["rate_matches_statement"])
+    floor = ctx.construction("single_point_floor_encoder")
+    floored = unbounded_evidence(ctx, "single_point_floor_encoder",
+                                 Condition.SINGLE_POINT_ENCODER_FLOOR, supports_if_unbounded=False)
+    diag = floor.diagnostics
+    return [
+        Evidence(free.kind, f"q_1 = the prior (q_1(A) = {row.diagnostics['q1_of_A']}, KL 0): "
+                 + free.summary + f" The derived rate is the statement's (D/2) q_1(A) log(1/v_min)"
+                 f" - ((n - 1)/2) log log(1/v_min): {matches}.",
+                 bool(free.supports and matches), free.condition, free.figures,
+                 {**free.data, "rate_matches_statement": matches}),
+        Evidence(floored.kind, floored.summary + f" Coefficient of log(1/v_min): "
+                 f"{diag['rate_coefficient']} > 0 at D = {diag['dimension']} > "
+                 f"{diag['threshold_dimension']} = 2 s^2 (n - 1)/n: a floor on the encoder "
+                 f"variance does not bound the ELBO here.",
+                 floored.supports, floored.condition, floored.figures, floored.data),
     ]

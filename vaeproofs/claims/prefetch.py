@@ -43,7 +43,7 @@ VERIFY_DERIVATIONS = (
     "ppca", "ppca-degenerate", "answer2", "answer2-learnable-mean", "floor-cap", "bernoulli-cap",
     "fixed-variance-beta", "shared-variance", "population", "dequantisation", "discretised",
     "continuous-bernoulli", "gaussian-nll-eps", "softclip", "beta-nll", "student-t-floored",
-    "mixture", "fixed-encoder-variance", "population-beta",
+    "mixture", "single-point-collapse", "fixed-encoder-variance", "population-beta",
 )
 
 

@@ -37,6 +37,7 @@ from vaeproofs.constructions.population_beta import PopulationBetaHalf, Populati
 from vaeproofs.constructions.precision import correct_digits, relative_error
 from vaeproofs.constructions.remedies import FlooredStudentTLikelihood, SoftclipLikelihood
 from vaeproofs.constructions.row import ConstructionRow, FloatLimitRecord
+from vaeproofs.constructions.single_point import SinglePointCollapse, SinglePointFloorEncoder
 from vaeproofs.constructions.student_t import StudentTElbo
 from vaeproofs.constructions.values import as_mpf_list
 from vaeproofs.errors import InvalidArgumentError
@@ -59,7 +60,8 @@ _FACTORIES = (ExactLikelihood, MemorisingElbo, DegenerateLinear, ClosedCurve,
               ContinuousBernoulliElbo, SoftclipLikelihood, FlooredStudentTLikelihood,
               GaussianNllEps,
               # -- the KL's price: single-point collapse, fixed encoder variance, beta < 1
-              FixedEncoderD1, FixedEncoderD2, FixedEncoderD3, PopulationBetaHalf, PopulationBetaOne)
+              SinglePointCollapse, SinglePointFloorEncoder, FixedEncoderD1, FixedEncoderD2,
+              FixedEncoderD3, PopulationBetaHalf, PopulationBetaOne)
 _CACHE: dict[str, Construction] = {}
 
 

@@ -25,8 +25,17 @@ from vaeproofs.constructions.networks import (
     gaussian_log_density,
 )
 
-__all__ = ["FixedVarianceEncoder", "IdentityGaussianVae", "PosteriorMeanDecoder",
-           "fixed_encoder_cell_elbo", "fixed_encoder_soft_profile", "population_beta_objective"]
+__all__ = [
+    "AffineGaussianEncoder",
+    "FixedVarianceEncoder",
+    "HalfSpaceStepDecoder",
+    "IdentityGaussianVae",
+    "PosteriorMeanDecoder",
+    "fixed_encoder_cell_elbo",
+    "fixed_encoder_soft_profile",
+    "half_space_step_elbo",
+    "population_beta_objective",
+]
 
 
 class IdentityGaussianVae(nn.Module):
@@ -146,3 +155,93 @@ def fixed_encoder_soft_profile(dim: int, half_distances: list[float], *,
             kl = 0.5 * (means**2).sum()          # s0 = 1: (m^2 + 1 - 1 - log 1)/2 per point
             out.append(float(-nd / 2 * torch.log(2 * math.pi * math.e * residual / nd) - kl))
     return out
+
+
+# ------------------------------------------------------------- single-point collapse ---
+class AffineGaussianEncoder(nn.Module):
+    """``Linear(D, 2)`` giving each data point its posterior mean and log-variance (k = 1);
+    the weights solve the affine interpolation exactly (n <= D + 1 points in general position)."""
+
+    def __init__(self, points: np.ndarray, *, means: list[float], variances: list[float],
+                 dtype: str = "float64") -> None:
+        super().__init__()
+        dt = _dtype(dtype)
+        points = np.asarray(points, dtype=np.float64)
+        design = np.hstack([points, np.ones((points.shape[0], 1))])
+        targets = np.stack([np.asarray(means), np.log(np.asarray(variances))], axis=1)
+        coef = np.linalg.solve(design, targets) if design.shape[0] == design.shape[1] else (
+            np.linalg.lstsq(design, targets, rcond=None)[0])
+        self.layer = _set(nn.Linear(points.shape[1], 2, dtype=dt), coef[:-1].T, coef[-1], dt)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        out = self.layer(x)
+        return out[:, 0], out[:, 1]
+
+
+class HalfSpaceStepDecoder(nn.Module):
+    """Mean x_1 for every z (``Linear(1, D)``, zero weight, bias x_1); log-variance
+    ``log(eps) sigmoid(K (b - z))`` (``Linear(1, 1)``, ``Sigmoid``, ``Linear(1, D)``): log eps on
+    z < b and 0 beyond.  With K = 1e30 the sigmoid is exactly 0 or 1 in float64 wherever
+    |z - b| > 1e-27, which :func:`half_space_step_elbo` checks at its nodes."""
+
+    def __init__(self, x1: np.ndarray, *, boundary: float, log_epsilon: float,
+                 steepness: float = 1e30, dtype: str = "float64") -> None:
+        super().__init__()
+        dt = _dtype(dtype)
+        x1 = np.asarray(x1, dtype=np.float64).reshape(-1)
+        self.mean = _set(nn.Linear(1, x1.size, dtype=dt), np.zeros((x1.size, 1)), x1, dt)
+        self.gate = _set(nn.Linear(1, 1, dtype=dt), [[-steepness]], [steepness * boundary], dt)
+        self.act = nn.Sigmoid()
+        self.log_var = _set(nn.Linear(1, x1.size, dtype=dt), np.full((x1.size, 1), log_epsilon),
+                            np.zeros(x1.size), dt)
+
+    def indicator(self, z: torch.Tensor) -> torch.Tensor:
+        return self.act(self.gate(z))
+
+    def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.mean(z), self.log_var(self.indicator(z))
+
+
+def half_space_step_elbo(points: np.ndarray, *, means: list[float], variances: list[float],
+                         boundary: float, log_epsilon: float, dtype: str = "float64") -> float:
+    """``sum_i E_{q_i}[log N(x_i | dec(z))] - KL(q_i || N(0, 1))`` for the encoder network's
+    q_i and :class:`HalfSpaceStepDecoder`.
+
+    Composite Gauss-Legendre (16 nodes, 8 panels per piece): on the mean's side of the
+    boundary b its +-9.2 s window (clipped at b); beyond b a strip of width
+    min(42 s^2/delta, 9.2 s), delta = |c - b|, across which the density falls by e^-42
+    relative to its value at b, as in :func:`~vaeproofs.constructions.networks.cell_elbo`
+    (so the huge log-density 1/eps beyond b is integrated to full relative accuracy).
+    """
+    dt = _dtype(dtype)
+    x_all = torch.as_tensor(np.asarray(points, dtype=np.float64), dtype=dt)
+    encoder = AffineGaussianEncoder(points, means=means, variances=variances, dtype=dtype)
+    decoder = HalfSpaceStepDecoder(points[0], boundary=boundary, log_epsilon=log_epsilon,
+                                   dtype=dtype)
+    total = torch.zeros((), dtype=dt)
+    with torch.no_grad():
+        m_all, lv_all = encoder(x_all)
+        for i in range(x_all.shape[0]):
+            c, lv = float(m_all[i]), float(lv_all[i])
+            s = math.exp(lv / 2)
+            delta = abs(c - boundary)
+            width = 9.2 * s if delta == 0 else min(42 * s * s / delta, 9.2 * s)
+            if c < boundary:
+                own = [c - 9.2 * s, min(c + 9.2 * s, boundary)]
+                far = [boundary, boundary + width]
+            else:
+                own = [max(c - 9.2 * s, boundary), c + 9.2 * s]
+                far = [boundary - width, boundary]
+            pieces = [np.linspace(*own, 9), np.linspace(*far, 9)]
+            nodes, weights = zip(*(_gauss_legendre(list(p), 16) for p in pieces), strict=True)
+            z = torch.as_tensor(np.concatenate(nodes), dtype=dt)[:, None]
+            w = torch.as_tensor(np.concatenate(weights), dtype=dt)
+            ind = decoder.indicator(z)
+            if not torch.all((ind == 0) | (ind == 1)):
+                raise RuntimeError("the variance step is not exact at the quadrature nodes")
+            mean, log_var = decoder(z)
+            q = torch.exp(-0.5 * ((z[:, 0] - c) / s) ** 2) / (s * math.sqrt(2 * math.pi))
+            logp = gaussian_log_density(x_all[i], mean, log_var)
+            kl = 0.5 * (m_all[i] ** 2 + torch.exp(lv_all[i]) - 1 - lv_all[i])
+            total = total + torch.sum(w * q * logp) - kl
+    return float(total)

@@ -65,6 +65,9 @@ CATALOG: dict[str, tuple[str, str]] = {
     "mixture": ("vaeproofs.symbolic.mixture:derive_mixture",
                 "Gaussian mixture unbounded, one Gaussian bounded; the VAE as a mixture"),
     # -- the KL's price (single-point collapse, fixed encoder variance, beta < 1) ----
+    "single-point-collapse": ("vaeproofs.symbolic.single_point_collapse:"
+                              "derive_single_point_collapse",
+                              "half-space collapse in the ELBO: (1/2) log log(1/v_min) per point"),
     "fixed-encoder-variance": ("vaeproofs.symbolic.fixed_encoder_variance:"
                                "derive_fixed_encoder_variance",
                                "fixed encoder variance s0^2: unbounded iff D >= 4 s0^2 (n-1)/n"),
