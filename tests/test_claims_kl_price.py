@@ -81,13 +81,14 @@ def test_the_verdict_follows_the_computed_facts(base: EvidenceContext, cid: str)
 def test_beta_one_is_judged_apart_and_capped_by_the_gibbs_bound(base: EvidenceContext) -> None:
     result = evaluate_claim(_claim("population.beta-below-one-unbounded"), base)
     at_one = [e for e in result.evidence if e.condition == Condition.POPULATION_BETA_AT_LEAST_ONE]
-    assert len(at_one) == 2 and all(e.supports is True for e in at_one)
+    assert {e.kind for e in at_one} == {"symbolic", "high-precision", "numeric"}
+    assert all(e.supports is True for e in at_one)
     assert Condition.POPULATION_BETA_AT_LEAST_ONE.value in result.conditions
     ctx = _patched(base, ("population-beta", {"limit_beta_two": "oo"}),
                    [("population_beta_one", {"values": ("0", "1", "2")})])
     result = evaluate_claim(_claim("population.beta-below-one-unbounded"), ctx)
     assert all(e.supports is False for e in result.evidence
-               if e.condition == Condition.POPULATION_BETA_AT_LEAST_ONE)
+               if e.condition == Condition.POPULATION_BETA_AT_LEAST_ONE and e.kind != "numeric")
 
 
 def test_the_likelihood_side_is_judged_apart(base: EvidenceContext) -> None:
@@ -118,3 +119,23 @@ def test_a_floor_on_the_encoder_variance_is_judged_apart(base: EvidenceContext) 
     result = evaluate_claim(_claim("elbo.single-point-collapse"), ctx)
     assert [e.supports for e in result.evidence if e.condition == Condition.SINGLE_POINT_ENCODER_FLOOR
             and e.kind == "high-precision"] == [True]
+
+
+def test_the_beta_one_training_run_is_a_real_check_of_the_cap(base: EvidenceContext,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from vaeproofs.claims import kl_price_evidence as kl
+    from vaeproofs.numeric import population_beta as pb
+
+    real = kl.population_beta_training(base)
+    one = next(e for e in real if e.condition == Condition.POPULATION_BETA_AT_LEAST_ONE)
+    half = next(e for e in real if e.condition == Condition.POPULATION_BETA_BELOW_ONE)
+    assert one.supports is True and half.supports is None and half.data["above_cap"] is True
+
+    def above_cap(beta: float, **_: Any) -> pb.BetaRun:   # a run that beat the Gibbs cap
+        return pb.BetaRun(beta=beta, steps=1, estimate=0.0, standard_error=1e-3,
+                          encoder_log_variance=0.0, decoder_log_variance=0.0)
+
+    monkeypatch.setattr(pb, "train_population_beta", above_cap)
+    one = next(e for e in kl.population_beta_training(base)
+               if e.condition == Condition.POPULATION_BETA_AT_LEAST_ONE)
+    assert one.supports is False

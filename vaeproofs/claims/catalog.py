@@ -329,7 +329,8 @@ BEYOND_THREAD_CLAIMS: tuple[Claim, ...] = (
         "KL weights used in practice: Higgins et al., beta-VAE, ICLR 2017, section 2 (beta "
         "weights the KL); Bowman et al., CoNLL 2016, section 3.1 (KL cost annealing from 0 to 1)",
         scope=Condition.POPULATION_BETA_BELOW_ONE,
-        gatherers=(kl.population_beta_symbolic, kl.population_beta_constructions),
+        gatherers=(kl.population_beta_symbolic, kl.population_beta_constructions,
+                   kl.population_beta_training),
     ),
 )
 

@@ -4,8 +4,9 @@ Each construction (a :class:`~vaeproofs.constructions.base.Construction`) gives 
 parameters as a function of a collapse parameter, the exact objective (closed form,
 normal-CDF terms or 1-D integrals) evaluated with mpmath at any precision, its asymptotic
 rate derived with sympy, whether the objective is bounded (computed), its cap, and a real
-torch network computing its decoder (:mod:`vaeproofs.constructions.networks`, the only
-module here that imports torch, loaded lazily).
+torch network computing its decoder (:mod:`vaeproofs.constructions.networks` and
+:mod:`~vaeproofs.constructions.encoder_networks`, the only modules here that import torch,
+loaded lazily).
 
 Registry: :func:`all_constructions`, :func:`get`; evaluation rows for the JSON, the figure
 and ``vaeproofs verify``: :func:`evaluate_construction` (a typed

@@ -164,13 +164,13 @@ def derive_fixed_encoder_variance() -> Derivation:
            equation(sp.Symbol("r^2"), radius2))
     h_low = sp.erfc(t / sp.sqrt(2)) / 2 - _phi(t) / (1 + t)
     dh = sp.simplify(sp.diff(h_low, t))
-    mills_low = bool(sp.simplify(dh * (1 + t) ** 2 / _phi(t) + t) == 0
-                     and sp.limit(h_low, t, sp.oo) == 0)
+    ends_low = [sp.limit(part, t, sp.oo) for part in (sp.erfc(t / sp.sqrt(2)), _phi(t) / (1 + t))]
+    mills_low = bool(sp.simplify(dh * (1 + t) ** 2 / _phi(t) + t) == 0 and ends_low == [0, 0])
     d.step("Birnbaum's bound Φ(−t) ≥ φ(t)/(1 + t): the difference decreases to 0,",
            equation(sp.Derivative(sp.Symbol("h"), t), dh))
     h_up = _phi(t) / t - sp.erfc(t / sp.sqrt(2)) / 2
     mills_up = bool(sp.simplify(sp.diff(h_up, t) + _phi(t) / t**2) == 0
-                    and sp.limit(h_up, t, sp.oo) == 0)
+                    and sp.limit(_phi(t) / t, t, sp.oo) == 0 and ends_low[0] == 0)
     d.step("and Φ(−t) ≤ φ(t)/t (the difference also decreases to 0).")
     upper = _upper(n, dim, s0**2, k, d2min)
     d.step("Hence, for every decoder mean and shared variance (any k):",
@@ -198,7 +198,8 @@ def derive_fixed_encoder_variance() -> Derivation:
     cap = fixed_encoder_cap(2, 1, 1, 1, 1)
     d.step("Example n = 2, D = 1 < D* = 2, s0 = k = d = 1: every ELBO is at most",
            equation(sp.Symbol("cap"), cap))
-    lik = sp.limit(sp.log(sp.Rational(1, 2) * (2 * sp.pi * gamma) ** (-dim / 2)), gamma, 0, "+")
+    lik = sp.limit(sp.expand_log(sp.log(sp.Rational(1, 2) * (2 * sp.pi * gamma) ** (-dim / 2)),
+                                 force=True), gamma, 0, "+")
     d.step("The exact likelihood of the same decoder family (x_j on half of the prior) needs "
            "no encoder: log p(x_i) ≥ log((1/2)(2πγ)^(−D/2)), whose limit as γ → 0 is", lik)
     d.results.update(upper=upper, lower=lower, threshold=threshold, cap_n2_d1=cap)

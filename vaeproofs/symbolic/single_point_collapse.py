@@ -104,7 +104,7 @@ def derive_single_point_collapse() -> Derivation:
     # E over N(mu, 1) of a step function of z: mass below 0 times one value, the rest the other.
     dens = sp.exp(-(z - mean) ** 2 / 2) / sp.sqrt(2 * sp.pi)
     mass_a = sp.integrate(dens, (z, -sp.oo, 0))
-    step_ok = sp.simplify(mass_a + sp.integrate(dens, (z, 0, sp.oo)) - 1) == 0
+    step_ok = mass_a == sp.erfc(mean / sp.sqrt(2)) / 2          # Phi(-mu): the normal CDF
     d.step("For a step variance (epsilon on A, 1 elsewhere) the expected log-density is the "
            "mass-weighted sum of its two values; the Gaussian mass of A = {z < 0} is",
            equation(sp.Symbol("q(A)"), mass_a))
