@@ -47,6 +47,13 @@ def _phi(t: sp.Expr) -> sp.Expr:
     return sp.exp(-t**2 / 2) / sp.sqrt(2 * sp.pi)
 
 
+def _t_terms(expr: sp.Expr, t: sp.Symbol) -> sp.Expr:
+    """The terms of ``expr`` (logs expanded) that depend on ``t``: the rest is a finite
+    constant (every other symbol is a positive parameter), which no limit in t changes."""
+    terms = sp.Add.make_args(sp.expand(sp.expand_log(expr, force=True)))
+    return sp.Add(*[term for term in terms if term.has(t)])
+
+
 def fixed_encoder_threshold(n: sp.Expr, s0_squared: sp.Expr) -> sp.Expr:
     """``D* = 4 s0^2 (n - 1)/n``: the ELBO is unbounded iff D >= D* (k >= n - 1)."""
     n, s0_squared = sp.sympify(n), sp.sympify(s0_squared)
@@ -178,15 +185,17 @@ def derive_fixed_encoder_variance() -> Derivation:
     coeff = sp.expand(upper).coeff(t, 2)
     threshold = sp.factor(sp.solve(sp.Eq(coeff, 0), dim)[0])
     d.step("Its t² coefficient vanishes at the threshold", equation(sp.Symbol("D*"), threshold))
-    lim_below = sp.limit(upper.subs(dim, threshold - delta), t, sp.oo)
+    lim_below = sp.limit(_t_terms(upper.subs(dim, threshold - delta), t), t, sp.oo)
     d.step("Below it (D = D* − δ) the bound tends to −∞ in t, so its maximum over t bounds the "
            "ELBO:", equation(sp.Limit(sp.Symbol("B"), t, sp.oo), lim_below))
     c0 = s0**2 - 1 - sp.log(s0**2)
     lower = (-(n * dim / 2) * sp.log(2 * sp.pi * sp.E * n * (n - 1) * d2max * _phi(t) / (t * n * dim))
              - (n - 1) * s0**2 * t**2 - n * k * c0 / 2)
 
-    def at(dimension: sp.Expr) -> sp.Expr:   # substitute first: n D then cancels exactly
-        return sp.expand(sp.expand_log(lower.subs(dim, dimension), force=True))
+    def at(dimension: sp.Expr) -> sp.Expr:
+        """A(t) at D = dimension, its t-free terms (a finite constant) dropped for the limit;
+        substituted first, so that n D cancels exactly."""
+        return _t_terms(lower.subs(dim, dimension), t)
 
     d.step("Above: k ≥ n − 1, means on the regular simplex, decoder x_j on m_j's Voronoi cell "
            "(inside the half-space beyond the bisector): R ≤ n(n − 1) d_max² φ(t)/t, so",
