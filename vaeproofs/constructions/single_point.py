@@ -78,9 +78,13 @@ class HalfSpaceCollapseElbo(Construction):
 
     def masses(self) -> list[sp.Expr]:
         """``q_i(A) = Phi((b - m_i)/s_i)`` in ``U``."""
+        return list(self._masses)
+
+    @functools.cached_property
+    def _masses(self) -> tuple[sp.Expr, ...]:
         b = self.boundary()
-        return [sp.simplify(_normal_cdf((b - m) / sp.sqrt(v)))
-                for m, v in zip(self.encoder_means(), self.encoder_variances(), strict=True)]
+        return tuple(sp.simplify(_normal_cdf((b - m) / sp.sqrt(v)))
+                     for m, v in zip(self.encoder_means(), self.encoder_variances(), strict=True))
 
     def _terms(self, masses: list[sp.Expr]) -> sp.Expr:
         half_d = sp.Rational(self.dim, 2)
