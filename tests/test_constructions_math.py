@@ -21,14 +21,21 @@ BEYOND_DIVERGENT = ["gmm_likelihood", "static_dequantisation_elbo", "continuous_
                     "half_space_elbo"]
 BEYOND_BOUNDED = ["fresh_dequantisation_elbo", "softclip_likelihood",
                   "floored_student_t_likelihood", "gaussian_nll_eps"]
+# The KL's price (tested in test_constructions_kl_price.py).
+KL_PRICE_DIVERGENT = ["population_beta_half", "fixed_encoder_d2", "fixed_encoder_d3",
+                      "single_point_collapse", "single_point_floor_encoder"]
+KL_PRICE_BOUNDED = ["population_beta_one", "fixed_encoder_d1"]
 # Rounding of a 30-digit evaluation of a value of size <= 1e4 (values reach ~7e3).
 ROUND = mpmath.mpf("1e-24")
 
 
 def test_registry_names_are_unique_and_complete() -> None:
-    assert sorted(names()) == sorted(DIVERGENT + BOUNDED + BEYOND_DIVERGENT + BEYOND_BOUNDED)
+    assert sorted(names()) == sorted(DIVERGENT + BOUNDED + BEYOND_DIVERGENT + BEYOND_BOUNDED
+                                     + KL_PRICE_DIVERGENT + KL_PRICE_BOUNDED)
     assert [get(n).bounded() for n in BEYOND_DIVERGENT + BEYOND_BOUNDED] == [
         False] * len(BEYOND_DIVERGENT) + [True] * len(BEYOND_BOUNDED)
+    assert [get(n).bounded() for n in KL_PRICE_DIVERGENT + KL_PRICE_BOUNDED] == [
+        False] * len(KL_PRICE_DIVERGENT) + [True] * len(KL_PRICE_BOUNDED)
     assert len(set(names())) == len(all_constructions())
     with pytest.raises(InvalidArgumentError, match="name"):
         get("no_such_construction")

@@ -23,7 +23,8 @@ from vaeproofs.errors import InvalidArgumentError
 FLOAT64_RTOL = 1e-13
 # Where the float64 error is driven by mean resolution (precision.py), it grows like
 # (limit / t)^p, p = 1 (linear: (u x)^2 / sigma^2) or 1/2 (curve: u / s).
-RESOLUTION_POWER = {"degenerate_linear": 1.0, "manifold": 0.5}
+RESOLUTION_POWER = {"degenerate_linear": 1.0, "manifold": 0.5,
+                    "population_beta_half": 0.5, "population_beta_one": 0.5}
 
 
 @pytest.mark.parametrize("name", names())

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from vaeproofs.claims import construction_evidence as hp
 from vaeproofs.claims import floor_cost_evidence as fcost
+from vaeproofs.claims import kl_price_evidence as kl
 from vaeproofs.claims import numeric_evidence as num
 from vaeproofs.claims import regression_evidence as reg
 from vaeproofs.claims import remedy_construction_evidence as rhp
@@ -347,6 +348,50 @@ BEYOND_THREAD_CLAIMS: tuple[Claim, ...] = (
         scope=Condition.REGRESSION_FLEXIBLE,
         gatherers=(reg.regression_derived, reg.regression_sequences_evidence,
                    reg.regression_grouped, reg.regression_training),
+    # -- the KL term's price (docs/theory.md section 6) -------------------------------
+    Claim(
+        id="elbo.single-point-collapse",
+        statement="With a decoder variance that depends on z (down to v_min) and a mean that "
+        "equals one training point x_i on a half-space A of latent space (a constant mean "
+        "allowed), and Gaussian encoders, the ELBO of a fixed finite training set is unbounded: "
+        "it grows like (D/2) log(1/v_min) q_i(A) - ((n - 1)/2) log log(1/v_min) + O(1), each "
+        "other point's encoder concentrating at a KL price of (1/2) log log(1/v_min) + O(1). "
+        "With encoder variances bounded below it is not.",
+        source="the question's scenario (one point's variance collapses, whatever the others "
+        "do), for the ELBO; the decoder is Mattei & Frellsen's, NeurIPS 2018 (arXiv "
+        "1802.04826), section 2.1 (constant mean x_i, variance vanishing on a half-space), "
+        "there for the exact likelihood",
+        scope=Condition.SINGLE_POINT_COLLAPSE,
+        gatherers=(kl.single_point_symbolic, kl.single_point_constructions),
+        hypotheses=MATTEI_FRELLSEN_HYPOTHESES,
+    ),
+    Claim(
+        id="encoder.fixed-variance",
+        statement="With Gaussian encoders whose covariance is fixed at s0^2 I_k (means free), a "
+        "flexible decoder mean and one learned decoder variance shared by all pixels and points, "
+        "the ELBO of n distinct points in R^D is bounded when D < 4 s0^2 (n - 1)/n (for every k) "
+        "and unbounded when D >= 4 s0^2 (n - 1)/n (for k >= n - 1), while the exact likelihood "
+        "of the same decoder family, which involves no encoder, is unbounded for every D: the "
+        "encoder family decides.",
+        source="the second answer's coding-cost argument (separating the encoders costs KL), "
+        "made exact for a fixed encoder variance; the likelihood side is Mattei & Frellsen, "
+        "NeurIPS 2018 (arXiv 1802.04826), section 2.1",
+        scope=Condition.FIXED_ENCODER_VARIANCE,
+        gatherers=(kl.fixed_encoder_symbolic, kl.fixed_encoder_constructions,
+                   kl.fixed_encoder_soft_decoder),
+    ),
+    Claim(
+        id="population.beta-below-one-unbounded",
+        statement="The population bound needs beta >= 1: with a learned decoder variance, the "
+        "beta-weighted objective E_p[E_q log p(x|z) - beta KL(q(z|x) || p(z))] is unbounded for "
+        "beta < 1 even for data with a density (KL annealing before beta reaches 1, beta-VAEs "
+        "with beta < 1), while for beta >= 1 it stays <= -h(p).",
+        source="a consequence of Gibbs' inequality (Cover & Thomas 2006, theorem 2.6.3) for the "
+        "KL weights used in practice: Higgins et al., beta-VAE, ICLR 2017, section 2 (beta "
+        "weights the KL); Bowman et al., CoNLL 2016, section 3.1 (KL cost annealing from 0 to 1)",
+        scope=Condition.POPULATION_BETA_BELOW_ONE,
+        gatherers=(kl.population_beta_symbolic, kl.population_beta_constructions,
+                   kl.population_beta_training),
     ),
 )
 

@@ -123,6 +123,30 @@ class Condition(str, Enum):
     REGRESSION_FLEXIBLE = (
         "fixed finite regression data set (inputs x_i, targets y_i), flexible Gaussian "
         "mean-variance regressor fitted by the NLL, with or without a variance floor xi")
+    SINGLE_GAUSSIAN = "one Gaussian fitted by maximum likelihood to n >= 2 distinct points"
+    # -- the KL's price: single-point collapse, fixed encoder variance, beta < 1 ----
+    SINGLE_POINT_COLLAPSE = (
+        "fixed finite training set, Gaussian decoder whose variance depends on z (down to "
+        "v_min) and whose mean equals one training point x_i on a half-space A of latent space "
+        "(a constant mean allowed), Gaussian encoders with free means and variances")
+    SINGLE_POINT_ENCODER_FLOOR = (
+        "the same decoder family with every Gaussian encoder variance bounded below by "
+        "s_min^2 > 0 (encoder means free)")
+    SINGLE_POINT_FIXED_ENCODERS = (
+        "the same decoder family with every encoder held fixed (means and variances)")
+    FIXED_ENCODER_VARIANCE = (
+        "fixed finite training set of n distinct points in R^D, Gaussian encoders with "
+        "covariance fixed at s0^2 I_k and free means (k >= n - 1), flexible decoder mean, one "
+        "learned decoder variance shared by all pixels and points")
+    FIXED_ENCODER_LIKELIHOOD = (
+        "the exact log-likelihood of the same decoder family (flexible mean, one shared "
+        "variance), which involves no encoder")
+    POPULATION_BETA_BELOW_ONE = (
+        "population objective for data with a density and finite entropy, KL term weighted by "
+        "beta < 1 (KL annealing, beta-VAE with beta < 1), one learned decoder variance, latent "
+        "dimension k >= D")
+    POPULATION_BETA_AT_LEAST_ONE = (
+        "the same population objective with KL weight beta >= 1 (beta = 1: the ELBO)")
 
     def __str__(self) -> str:
         return self.value

@@ -44,6 +44,7 @@ VERIFY_DERIVATIONS = (
     "fixed-variance-beta", "shared-variance", "population", "dequantisation", "discretised",
     "continuous-bernoulli", "gaussian-nll-eps", "softclip", "beta-nll", "student-t-floored",
     "mixture", "floor-collapse", "heteroscedastic",
+    "single-point-collapse", "fixed-encoder-variance", "population-beta",
 )
 
 

@@ -4,8 +4,9 @@ Each construction (a :class:`~vaeproofs.constructions.base.Construction`) gives 
 parameters as a function of a collapse parameter, the exact objective (closed form,
 normal-CDF terms or 1-D integrals) evaluated with mpmath at any precision, its asymptotic
 rate derived with sympy, whether the objective is bounded (computed), its cap, and a real
-torch network computing its decoder (:mod:`vaeproofs.constructions.networks`, the only
-module here that imports torch, loaded lazily).
+torch network computing its decoder (:mod:`vaeproofs.constructions.networks` and
+:mod:`~vaeproofs.constructions.encoder_networks`, the only modules here that import torch,
+loaded lazily).
 
 Registry: :func:`all_constructions`, :func:`get`; evaluation rows for the JSON, the figure
 and ``vaeproofs verify``: :func:`evaluate_construction` (a typed
@@ -27,15 +28,18 @@ from vaeproofs.constructions.continuous_bernoulli import ContinuousBernoulliElbo
 from vaeproofs.constructions.degenerate_linear import DegenerateLinear
 from vaeproofs.constructions.dequantisation import FreshDequantisedElbo, StaticDequantisedElbo
 from vaeproofs.constructions.exact_likelihood import ExactLikelihood
+from vaeproofs.constructions.fixed_encoder import FixedEncoderD1, FixedEncoderD2, FixedEncoderD3
 from vaeproofs.constructions.floored import FlooredElbo, FlooredExactLikelihood
 from vaeproofs.constructions.gaussian_nll_eps import GaussianNllEps
 from vaeproofs.constructions.half_space_elbo import HalfSpaceElbo
 from vaeproofs.constructions.manifold import ClosedCurve
 from vaeproofs.constructions.memorising_elbo import MemorisingElbo
 from vaeproofs.constructions.mixture_analogy import GmmLikelihood
+from vaeproofs.constructions.population_beta import PopulationBetaHalf, PopulationBetaOne
 from vaeproofs.constructions.precision import correct_digits, relative_error
 from vaeproofs.constructions.remedies import FlooredStudentTLikelihood, SoftclipLikelihood
 from vaeproofs.constructions.row import ConstructionRow, FloatLimitRecord
+from vaeproofs.constructions.single_point import SinglePointCollapse, SinglePointFloorEncoder
 from vaeproofs.constructions.student_t import StudentTElbo
 from vaeproofs.constructions.values import as_mpf_list
 from vaeproofs.errors import InvalidArgumentError
@@ -58,7 +62,10 @@ _FACTORIES = (ExactLikelihood, MemorisingElbo, DegenerateLinear, ClosedCurve,
               ContinuousBernoulliElbo, SoftclipLikelihood, FlooredStudentTLikelihood,
               GaussianNllEps,
               # -- the collapse mechanism's ELBO conditions (docs/theory.md section 1)
-              HalfSpaceElbo)
+              HalfSpaceElbo,
+              # -- the KL's price: single-point collapse, fixed encoder variance, beta < 1
+              SinglePointCollapse, SinglePointFloorEncoder, FixedEncoderD1, FixedEncoderD2,
+              FixedEncoderD3, PopulationBetaHalf, PopulationBetaOne)
 _CACHE: dict[str, Construction] = {}
 
 

@@ -359,6 +359,13 @@ class Construction(ABC):
     def float_limit(self, dtype: str = "float64") -> FloatLimit:
         """Where ``dtype`` ("float64" or "float32") stops following the sequence, and why."""
 
+    def float_scale(self, t: Any) -> mpmath.mpf:
+        """The size of the largest term a float evaluation sums at ``t`` (0: the objective's
+        own size is the scale).  A construction whose objective is a small difference of
+        large terms (e.g. KL and reconstruction both ~alpha^2) states it, so a float
+        evaluation's error is judged against u times that size, not the small result."""
+        return mpmath.mpf(0)
+
     def follows(self, t: Any, dtype: str = "float64") -> bool:
         """Whether ``t`` lies on the side of :meth:`float_limit` that ``dtype`` follows."""
         t = self.check_parameter(t)

@@ -1,6 +1,7 @@
 """Real torch networks computing the constructions' decoders, and their objectives.
 
-The only module of :mod:`vaeproofs.constructions` that imports torch.  Each decoder is an
+With :mod:`~vaeproofs.constructions.encoder_networks`, the only modules of
+:mod:`vaeproofs.constructions` that import torch.  Each decoder is an
 ``nn.Module`` built from ``Linear`` layers and activations whose weights are *set*
 (no training, no lookup table); each objective function evaluates the construction's
 exact objective from the network's outputs by Gauss-Legendre / Gauss-Hermite quadrature,

@@ -70,6 +70,15 @@ CATALOG: dict[str, tuple[str, str]] = {
     "heteroscedastic": ("vaeproofs.symbolic.heteroscedastic:derive_heteroscedastic",
                         "mean-variance regression: sup per input -(m/2)(log(2 pi s^2) + 1), "
                         "+oo iff all its targets are equal"),
+    # -- the KL's price (single-point collapse, fixed encoder variance, beta < 1) ----
+    "single-point-collapse": ("vaeproofs.symbolic.single_point_collapse:"
+                              "derive_single_point_collapse",
+                              "half-space collapse in the ELBO: (1/2) log log(1/v_min) per point"),
+    "fixed-encoder-variance": ("vaeproofs.symbolic.fixed_encoder_variance:"
+                               "derive_fixed_encoder_variance",
+                               "fixed encoder variance s0^2: unbounded iff D >= 4 s0^2 (n-1)/n"),
+    "population-beta": ("vaeproofs.symbolic.population_beta:derive_population_beta",
+                        "beta-weighted population objective: <= -h(p) iff beta >= 1"),
 }
 
 

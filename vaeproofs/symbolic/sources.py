@@ -16,6 +16,9 @@ RYBKIN = ("Rybkin, Daniilidis & Levine, 'Simple and effective VAE training with 
           "decoders' (sigma-VAE), ICML 2021 (arXiv 2006.13202), section 3")
 HIGGINS = ("Higgins et al., 'beta-VAE: learning basic visual concepts with a constrained "
            "variational framework', ICLR 2017 (beta-weighted KL)")
+BOWMAN = ("Bowman, Vilnis, Vinyals, Dai, Jozefowicz & Bengio, 'Generating sentences from a "
+          "continuous space', CoNLL 2016 (arXiv 1511.06349), section 3.1 (KL cost annealing: "
+          "the KL weight rises from 0 to 1 during training)")
 TIPPING_BISHOP = ("Tipping & Bishop, 'Probabilistic principal component analysis', "
                   "JRSS-B 61(3), 611-622 (1999), section 3.2")
 LUCAS = ("Lucas, Tucker, Grosse & Norouzi, 'Don't blame the ELBO! A linear VAE perspective "
