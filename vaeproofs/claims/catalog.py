@@ -348,6 +348,7 @@ BEYOND_THREAD_CLAIMS: tuple[Claim, ...] = (
         scope=Condition.REGRESSION_FLEXIBLE,
         gatherers=(reg.regression_derived, reg.regression_sequences_evidence,
                    reg.regression_grouped, reg.regression_training),
+    ),
     # -- the KL term's price (docs/theory.md section 6) -------------------------------
     Claim(
         id="elbo.single-point-collapse",

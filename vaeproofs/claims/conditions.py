@@ -123,7 +123,6 @@ class Condition(str, Enum):
     REGRESSION_FLEXIBLE = (
         "fixed finite regression data set (inputs x_i, targets y_i), flexible Gaussian "
         "mean-variance regressor fitted by the NLL, with or without a variance floor xi")
-    SINGLE_GAUSSIAN = "one Gaussian fitted by maximum likelihood to n >= 2 distinct points"
     # -- the KL's price: single-point collapse, fixed encoder variance, beta < 1 ----
     SINGLE_POINT_COLLAPSE = (
         "fixed finite training set, Gaussian decoder whose variance depends on z (down to "
