@@ -239,7 +239,8 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_finished_runs(tmp_path: Path) -> Non
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=_sigint_as_python_expects)
     deadline = time.monotonic() + 120
-    while not (out / "runs").is_dir() or not any((out / "runs").iterdir()):
+    # Wait for a finished record (<id>.json), not the temporary file an atomic write starts with.
+    while not (out / "runs").is_dir() or not any(p.suffix == ".json" for p in (out / "runs").iterdir()):
         assert proc.poll() is None and time.monotonic() < deadline
         time.sleep(0.1)
     proc.send_signal(signal.SIGINT)
