@@ -35,6 +35,20 @@ def test_ppca_facts() -> None:
         assert d.results.size(Dc, kc).elbo_minus_lmax == 0
 
 
+def test_partial_at_equals_full_gradient_then_substitution() -> None:
+    # The gradient check substitutes the other variables before differentiating; at a point
+    # that is NOT stationary (so the values are non-zero and could differ) it must equal the
+    # full derivative evaluated afterwards, entry by entry, for D = 3, k = 1.
+    ls = [sp.Symbol(f"l_{j + 1}", positive=True) for j in range(3)]
+    W = sp.Matrix(3, 1, lambda i, _: sp.Symbol(f"w_{i + 1}1", real=True))
+    L = ppca.total_loglik(W, ppca.SIGMA2, sp.diag(*ls))
+    point = {W[0]: sp.sqrt(ls[0]), W[1]: sp.Rational(1, 2), W[2]: -ls[2], ppca.SIGMA2: ls[1] + 1}
+    for v in [*list(W), ppca.SIGMA2]:
+        new = ppca._partial_at(L, v, point)
+        assert new != 0
+        assert sp.simplify(new - sp.diff(L, v).xreplace(point)) == 0, v
+
+
 def test_degenerate_facts_and_rate() -> None:
     d = derive_ppca_degenerate()
     assert d.facts.degenerate_sup_infinite is True

@@ -65,19 +65,37 @@ class Prefetched:
     seconds: dict[str, float]
 
 
+#: Seconds of one core per construction row with ``--quick`` (measured once, 2026-12, an
+#: idle core); rows not listed cost about 0.1 s.  Only the queue's order depends on them.
+_CONSTRUCTION_SECONDS = {
+    "exact_likelihood": 1.4, "floored_exact_likelihood": 1.4, "half_space_elbo": 0.8,
+    "floored_elbo": 0.6, "memorising_elbo": 0.5, "student_t_elbo": 0.5, "bernoulli_elbo": 0.35,
+    "floored_student_t_likelihood": 0.35, "gmm_likelihood": 0.3, "single_point_floor_encoder": 0.25,
+}
+#: A training run: about 0.5 s with ``--quick``, 3 s without; the full rows about 2.7x the
+#: quick ones (the suites' totals, measured as above).
+_TRAINING_SECONDS = {True: 0.5, False: 3.0}
+_FULL_CONSTRUCTION_FACTOR = 2.7
+
+
 def shared_tasks(quick: bool) -> list[Task]:
     """Every shared computation of a verify, most expensive first.
 
-    Costs are rough relative weights (measured once on 2 cores) used only to start the
-    long computations first; they do not affect any result.
+    Costs are rough seconds (measured once on one core) used only to order the queue: the
+    long computations start first, and the cheap construction rows come last, so the ones
+    the main process takes back when it has finished the derivations are small (a fine
+    final balance) and need no training machinery there (a training run would import
+    ``torch._dynamo`` in the main process, about 2 s).  They do not affect any result.
     """
     from vaeproofs import constructions
 
     tasks = [Task("derivation", n, 3.0 if n.startswith(("ppca", "answer2")) else 0.5)
              for n in VERIFY_DERIVATIONS]
-    tasks += [Task("construction", n, 2.0) for n in constructions.names()]
+    scale = 1.0 if quick else _FULL_CONSTRUCTION_FACTOR
+    tasks += [Task("construction", n, scale * _CONSTRUCTION_SECONDS.get(n, 0.1))
+              for n in constructions.names()]
     for key in SUITES:
-        tasks += [Task("training", f"{key}:{i}", 1.0)
+        tasks += [Task("training", f"{key}:{i}", _TRAINING_SECONDS[quick])
                   for i, _ in enumerate(suite_configs(key, quick=quick))]
     return sorted(tasks, key=lambda t: -t.cost)
 
@@ -101,6 +119,22 @@ def run_task(task: Task, quick: bool) -> tuple[Task, Any, float]:
     else:  # pragma: no cover - the kinds are closed above
         raise ValueError(f"task.kind: unknown kind {task.kind!r}")
     return task, value, time.perf_counter() - start
+
+
+#: Seconds the main process's first training run spends importing the training machinery
+#: (``torch._dynamo``, which the workers' forkserver has preloaded): measured, the import
+#: alone about 1.0 s of one core, a first quick run 2.5 s against 1.1 s for the next.
+_TRAINING_SETUP_SECONDS = 1.5
+
+
+def _worth_training_here(task: Task, pending: list[Task]) -> bool:
+    """Whether the main process should take back its first training run.
+
+    Alone, the pool finishes the pending tasks (started or not) in about their total cost
+    R; taking ``task`` back, the main process is done after setup + cost and the pool after
+    R - cost.  Worth it only if setup + cost < R (the costs are the queue's estimates).
+    """
+    return _TRAINING_SETUP_SECONDS + task.cost < sum(t.cost for t in pending)
 
 
 def _preload() -> None:
@@ -186,9 +220,15 @@ def prefetch(*, quick: bool, workers: int,
         collect()
         # Take back the cheapest tasks the pool has not started, cheapest first; once one
         # cannot be cancelled the pool has reached it, and so every earlier one.
+        trained_here = False
         for i in range(len(futures) - 1, -1, -1):
+            if remote[i].kind == "training" and not trained_here and not _worth_training_here(
+                    remote[i], [t for t, f in zip(remote[: i + 1], futures, strict=False)
+                                if not f.done()]):
+                break
             if not futures[i].cancel():
                 break
+            trained_here = trained_here or remote[i].kind == "training"
             reported.add(i)
             done(run_task(remote[i], quick))
             collect()

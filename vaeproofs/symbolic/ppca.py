@@ -172,6 +172,18 @@ def lmax_formula(eigenvalues: list[sp.Expr], k: int, n: sp.Expr = N) -> sp.Expr:
                  + (D - k) * sp.log(s2) + D)
 
 
+def _partial_at(L: sp.Expr, v: sp.Symbol, point: dict[sp.Symbol, sp.Expr]) -> sp.Expr:
+    """The partial derivative dL/dv at ``point`` (every free variable of L given).
+
+    The other variables are substituted first and L is then differentiated in v alone:
+    a partial derivative holds the others fixed, so this is the same value as
+    differentiating first and substituting everything (tested), on a much smaller
+    expression (the (3, 2) gradient about 1.5x faster).
+    """
+    others = {u: val for u, val in point.items() if u != v}
+    return sp.cancel(sp.diff(L.xreplace(others), v).xreplace({v: point[v]}))
+
+
 @functools.lru_cache(maxsize=8)
 def _check_size(D: int, k: int) -> dict[str, object]:
     ls = _eigenvalues(D)
@@ -184,8 +196,7 @@ def _check_size(D: int, k: int) -> dict[str, object]:
     W = sp.Matrix(D, k, lambda i, j: sp.Symbol(f"w_{i + 1}{j + 1}", real=True))
     L = total_loglik(W, SIGMA2, Lambda)
     at_ml = {**{W[i, j]: W_ml[i, j] for i in range(D) for j in range(k)}, SIGMA2: s2_ml}
-    grads = [sp.diff(L, v) for v in [*list(W), SIGMA2]]
-    out["gradient_at_ml"] = [sp.cancel(g.xreplace(at_ml)) for g in grads]
+    out["gradient_at_ml"] = [_partial_at(L, v, at_ml) for v in [*list(W), SIGMA2]]
     elbo_total = total_elbo_at_posterior(W_ml, s2_ml, Lambda)
     out["elbo_minus_lmax"] = cancel_logs(elbo_total - lmax)
     return out
