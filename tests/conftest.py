@@ -125,6 +125,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: files keep their order
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under xdist, one torch thread per worker: ``-n auto`` already starts one worker per
+    core, and a second intra-op thread in each would only compete for the same cores (and
+    spin while it waits).  Only the threads of the test processes change; every result
+    that a test compares is computed in one process (or, for the verify and sweep runs,
+    in workers that use one thread each already)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        import torch
+
+        torch.set_num_threads(1)
+
+
 # ------------------------------------------------------------------------------ sharing
 @pytest.fixture(autouse=True, scope="session")
 def _each_derivation_once_per_process() -> Iterator[None]:
