@@ -180,20 +180,15 @@ def test_an_internal_error_is_one_line_exit_4(monkeypatch: pytest.MonkeyPatch,
 @pytest.mark.slow
 def test_parallel_and_serial_verify_give_identical_evidence(quick_run: QuickRun,
                                                             tmp_path: Path) -> None:
-    """--workers N only changes where the computations run: same verdicts, same evidence.
-
-    The parallel run is the module's subprocess (as a user runs it); the serial run, a
-    full ``verify --quick --workers 1`` over every claim, runs in this process, which
-    saves an interpreter start and leaves its derivations in the session's cache for the
-    tests that follow (tests/conftest.py).  A derivation runs in the main process in both
-    modes (see vaeproofs.claims.prefetch), so what the comparison is about, the work done
-    in the pool's processes, is computed afresh by both runs.
-    """
+    """--workers N only changes where the computations run: same verdicts, same evidence."""
     _, out = quick_run  # run with the default workers: the cores, in parallel
     if (os.cpu_count() or 1) < 2:
         pytest.skip("one core: the default run is already serial")
-    assert main(["verify", "--quick", "--workers", "1", "--no-progress",
-                 "--json", str(tmp_path / "serial.json")]) == 0
+    proc = subprocess.run(
+        [sys.executable, "-m", "vaeproofs", "verify", "--quick", "--workers", "1", "--no-progress",
+         "--json", str(tmp_path / "serial.json")],
+        capture_output=True, text=True, timeout=900, check=False)
+    assert proc.returncode == 0, proc.stderr
 
     def stable(path: Path) -> list[dict[str, object]]:
         claims = json.loads(path.read_text())["claims"]
