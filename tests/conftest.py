@@ -7,7 +7,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -93,3 +96,79 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         terminalreporter.write_line(f"{seconds:8.2f}s  {nodeid}")
     terminalreporter.write_line(f"total CPU time of {len(ranked)} tests: {sum(_cpu_by_test.values()):.1f} s "
                                 "(collection and worker start not included)")
+
+
+# ------------------------------------------------------------------------------ scheduling
+# `pytest` runs `-n auto --dist loadfile --no-loadscope-reorder` (pyproject): each test file
+# goes whole to one worker, in the order collected here.  Without this order xdist would
+# hand out the files with the most tests first, and the expensive files with few tests (the
+# two verify runs, the scripts run as subprocesses) would start last and finish alone.
+# Longest processing time first: the files below start first, most CPU first (measured
+# with `pytest -n 0 --cpu-durations=0`, summed by file); every other file follows in the
+# usual order.  The order only decides which worker runs a file and when, never a result.
+EXPENSIVE_FIRST = (
+    "test_cli_verify.py",
+    "test_constructions_torch.py",
+    "test_derivation_scripts.py",
+    "test_sweep_cli.py",
+    "test_layering.py",
+    "test_constructions_math.py",
+    "test_properties_linear.py",
+    "test_properties_constructions.py",
+    "test_claims_kl_price.py",
+    "test_claims.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(EXPENSIVE_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: files keep their order
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under xdist, one torch thread per worker: ``-n auto`` already starts one worker per
+    core, and a second intra-op thread in each would only compete for the same cores (and
+    spin while it waits).  Only the threads of the test processes change; every result
+    that a test compares is computed in one process (or, for the verify and sweep runs,
+    in workers that use one thread each already)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        import torch
+
+        torch.set_num_threads(1)
+
+
+# ------------------------------------------------------------------------------ sharing
+@pytest.fixture(autouse=True, scope="session")
+def _each_derivation_once_per_process() -> Iterator[None]:
+    """Memoise :func:`vaeproofs.symbolic.catalog.derive` for the test session.
+
+    A derivation is a pure function of its name and returns a frozen record, so the many
+    tests (and in-process ``verify``/``derive`` calls) that ask for the same derivation
+    share one result instead of re-running sympy each time.  Under xdist each worker is
+    its own process, so each derivation is computed at most once per worker.  Tests that
+    must see a fresh or a broken derivation monkeypatch ``catalog.derive`` over this.
+    Subprocesses (the verify runs, the scripts, the layering checks) compute their own.
+    """
+    from vaeproofs.symbolic import catalog
+
+    original = catalog.derive
+    catalog.derive = functools.cache(original)  # type: ignore[method-assign]
+    yield
+    catalog.derive = original  # type: ignore[method-assign]
+
+
+@functools.cache
+def _quick_row(name: str) -> Any:
+    from vaeproofs import constructions
+
+    c = constructions.get(name)
+    return constructions.evaluate_construction(c, c.quick_values(), dps=20, digits=False)
+
+
+@pytest.fixture(scope="session")
+def quick_row() -> Callable[[str], Any]:
+    """``quick_row(name)``: the construction ``name`` evaluated along its quick values at 20
+    digits, without the extra-digits check (the rows of ``verify --quick``), computed once
+    per process and shared by the test files that judge claims on them.  A row is a frozen
+    record; a test that needs a changed row makes a copy (``dataclasses.replace``)."""
+    return _quick_row

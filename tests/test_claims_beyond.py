@@ -8,12 +8,12 @@ kinds vote.  The construction rows are evaluated once (quick values) and shared.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from vaeproofs import constructions
 from vaeproofs.claims import CLAIMS, EvidenceContext, evaluate_claim
 from vaeproofs.claims import remedy_construction_evidence as rhp
 from vaeproofs.claims import remedy_symbolic_evidence as rsym
@@ -60,11 +60,10 @@ FLIPS: dict[str, tuple[str, tuple[str, dict[str, Any]], tuple[str, dict[str, Any
 
 
 @pytest.fixture(scope="module")
-def base() -> EvidenceContext:
+def base(quick_row: Callable[[str], Any]) -> EvidenceContext:
     ctx = EvidenceContext(quick=True)
     ctx._cache["constructions"] = {
-        n: constructions.evaluate_construction(constructions.get(n), constructions.get(n).quick_values(),
-                                               dps=20, digits=False) for n in ROWS}
+        n: quick_row(n) for n in ROWS}
     return ctx
 
 

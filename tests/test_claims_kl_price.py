@@ -8,11 +8,11 @@ kinds vote.  The construction rows are evaluated once (quick values) and shared.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from vaeproofs import constructions
 from vaeproofs.claims import CLAIMS, EvidenceContext, evaluate_claim
 from vaeproofs.claims.conditions import Condition
 
@@ -35,11 +35,10 @@ ROWS = ("population_beta_half", "population_beta_one", "fixed_encoder_d1", "fixe
 
 
 @pytest.fixture(scope="module")
-def base() -> EvidenceContext:
+def base(quick_row: Callable[[str], Any]) -> EvidenceContext:
     ctx = EvidenceContext(quick=True)
     ctx._cache["constructions"] = {
-        n: constructions.evaluate_construction(n, constructions.get(n).quick_values(), dps=20,
-                                               digits=False) for n in ROWS}
+        n: quick_row(n) for n in ROWS}
     return ctx
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -25,11 +26,10 @@ ROWS = ("half_space_elbo", "memorising_elbo", "manifold", "degenerate_linear",
 
 
 @pytest.fixture(scope="module")
-def base() -> EvidenceContext:
+def base(quick_row: Callable[[str], Any]) -> EvidenceContext:
     ctx = EvidenceContext(quick=True)
     ctx._cache["constructions"] = {
-        n: constructions.evaluate_construction(constructions.get(n), constructions.get(n).quick_values(),
-                                               dps=20, digits=False) for n in ROWS}
+        n: quick_row(n) for n in ROWS}
     return ctx
 
 

@@ -9,6 +9,8 @@ raised precision and restores ``mp.dps`` afterwards.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -28,9 +30,8 @@ NEW = ("gmm_likelihood", "static_dequantisation_elbo", "fresh_dequantisation_elb
 
 
 @pytest.fixture(scope="module")
-def rows() -> dict[str, dict]:
-    return {n: constructions.evaluate_construction(constructions.get(n), constructions.get(n).quick_values(),
-                                      dps=20, digits=False) for n in NEW}
+def rows(quick_row: Callable[[str], Any]) -> dict[str, Any]:
+    return {n: quick_row(n) for n in NEW}
 
 
 def test_new_constructions_are_registered() -> None:

@@ -9,6 +9,8 @@ against a closed form computed here independently of the construction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import mpmath
 import pytest
 import sympy as sp
@@ -19,9 +21,8 @@ from vaeproofs.constructions.half_space_elbo import HalfSpaceElbo
 
 
 @pytest.fixture(scope="module")
-def row() -> constructions.ConstructionRow:
-    c = constructions.get("half_space_elbo")
-    return constructions.evaluate_construction(c, c.quick_values(), dps=20, digits=False)
+def row(quick_row: Callable[[str], constructions.ConstructionRow]) -> constructions.ConstructionRow:
+    return quick_row("half_space_elbo")
 
 
 def test_concentrating_encoders_diverge_at_the_derived_rate(row: constructions.ConstructionRow) -> None:
