@@ -138,3 +138,22 @@ def test_the_beta_one_training_run_is_a_real_check_of_the_cap(base: EvidenceCont
     one = next(e for e in kl.population_beta_training(base)
                if e.condition == Condition.POPULATION_BETA_AT_LEAST_ONE)
     assert one.supports is False
+
+
+def test_population_beta_run_does_not_depend_on_the_callers_torch_threads() -> None:
+    """verify computes this run in whichever process asks; its numbers must not change with
+    that process's torch thread count (a multi-threaded 1e5-sample mean rounds differently)."""
+    import torch
+
+    from vaeproofs.numeric.population_beta import train_population_beta
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = train_population_beta(0.5, steps=5)
+        torch.set_num_threads(2)
+        two = train_population_beta(0.5, steps=5)
+    finally:
+        torch.set_num_threads(before)
+    assert one == two
+    assert torch.get_num_threads() == before

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import torch
 
+from vaeproofs.numeric.threads import one_thread
+
 __all__ = ["BetaRun", "train_population_beta"]
 
 
@@ -49,9 +51,15 @@ def _objective(params: dict[str, torch.Tensor], x: torch.Tensor, noise: torch.Te
     return log_lik - beta * kl
 
 
+@one_thread()
 def train_population_beta(beta: float, *, steps: int = 400, batch: int = 256, lr: float = 0.05,
                           eval_samples: int = 100_000, seed: int = 0) -> BetaRun:
-    """Adam on J_beta from the identity encoder and decoder with unit variances (float64)."""
+    """Adam on J_beta from the identity encoder and decoder with unit variances (float64).
+
+    Runs on one torch thread: a reduction over 1e5 samples split over several threads
+    rounds differently, and verify's evidence must not depend on the calling process's
+    thread setting (a serial run in-process and a parallel run in a subprocess agree).
+    """
     gen = torch.Generator().manual_seed(seed)
     dt = torch.float64
     params = {k: torch.tensor(v, dtype=dt, requires_grad=True)
