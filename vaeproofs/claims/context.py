@@ -26,7 +26,7 @@ class EvidenceContext:
 
     Args:
         quick: use the reduced settings (fewer parameter values, shorter training)
-            that keep ``vaeproofs verify --quick`` under 30 seconds.
+            of ``vaeproofs verify --quick`` (measured times: README).
         progress: show progress bars for long computations.
     """
 
