@@ -7,8 +7,6 @@ from __future__ import annotations
 import time
 from types import SimpleNamespace
 
-import pytest
-
 from vaeproofs.claims.claim import Claim, evaluate_claim
 from vaeproofs.claims.conditions import Condition
 from vaeproofs.claims.context import EvidenceContext
@@ -62,10 +60,11 @@ def test_a_claims_own_time_excludes_the_shared_work_it_waited_for() -> None:
     wall = time.perf_counter() - start
     shared = ctx.timings["slow"]
     assert shared >= 0.3
-    assert first.elapsed_s < 0.3 and second.elapsed_s < 0.3
-    # Own times plus shared times account for the wall time of this serial run (the
-    # rest is the bookkeeping between the two calls).
-    assert first.elapsed_s + second.elapsed_s + shared == pytest.approx(wall, abs=0.05)
+    # The 0.3 s the first claim waited for is in the shared time, not in its own time.
+    assert first.elapsed_s < shared and second.elapsed_s < shared
+    # Own times plus the shared time never exceed the wall time of this serial run (the
+    # rest is the bookkeeping outside the two calls): nothing is counted twice.
+    assert shared <= first.elapsed_s + second.elapsed_s + shared <= wall
 
 
 def test_numeric_evidence_read_from_a_training_suite_is_marked_a_training_run() -> None:
