@@ -44,7 +44,7 @@ def _claim(cid: str) -> Any:
 def floor_ctx() -> EvidenceContext:
     ctx = EvidenceContext(quick=True)
     ctx.derivation("floor-collapse")
-    ctx._cache["floor-fits"] = fcost.floor_fits(quick=False)
+    ctx._cache["source:floor-fits"] = fcost.floor_fits(quick=False)
     return ctx
 
 
@@ -57,10 +57,9 @@ def _floor_patched(base: EvidenceContext, monkeypatch: pytest.MonkeyPatch, *,
         d = base.derivation("floor-collapse")
         ctx._cache["derivation:floor-collapse"] = dataclasses.replace(
             d, facts=dataclasses.replace(d.facts, **facts))
-    runs = base._cache["floor-fits"]
     if fits:
-        runs = [dataclasses.replace(f, **fits) for f in runs]
-    monkeypatch.setattr(fcost, "floor_fits", lambda quick: runs)
+        ctx._cache["source:floor-fits"] = [dataclasses.replace(f, **fits)
+                                           for f in base._cache["source:floor-fits"]]
     return ctx
 
 
@@ -123,7 +122,7 @@ def test_the_closed_form_maximiser_is_attained_and_never_beaten(eig: list[float]
 
 
 def test_a_fit_whose_closed_form_is_wrong_does_not_agree(floor_ctx: EvidenceContext) -> None:
-    fits: list[FloorFit] = floor_ctx._cache["floor-fits"]
+    fits: list[FloorFit] = floor_ctx._cache["source:floor-fits"]
     assert all(f.agrees for f in fits)
     assert [f.closed_active for f in fits] == [2, 1, 0, 2, 2, 2]
     wrong = dataclasses.replace(fits[1], closed_sigma2=fits[1].closed_sigma2 * (1 + 1e-6))
@@ -248,14 +247,14 @@ def regression_ctx() -> EvidenceContext:
     from vaeproofs.numeric.regression import train_regressor
 
     # --quick's fits and the full run's floored MLP run (the one that votes), shared
-    ctx._cache["regression"] = (reg.regression_fits(quick=True), [train_regressor(xi=reg.FLOOR)])
+    ctx._cache["source:regression-fits"] = reg.regression_fits(quick=True)
+    ctx._cache["source:regression-runs"] = [train_regressor(xi=reg.FLOOR)]
     return ctx
 
 
 def _regression_patched(base: EvidenceContext, monkeypatch: pytest.MonkeyPatch, *,
                         facts: dict[str, Any] | None = None, sequences: bool = False,
                         fits: bool = False, runs: bool = False) -> EvidenceContext:
-    from vaeproofs.claims import regression_evidence as reg
     from vaeproofs.constructions import regression_sequences as rs
 
     ctx = EvidenceContext(quick=True)
@@ -264,16 +263,15 @@ def _regression_patched(base: EvidenceContext, monkeypatch: pytest.MonkeyPatch, 
         d = base.derivation("heteroscedastic")
         ctx._cache["derivation:heteroscedastic"] = dataclasses.replace(
             d, facts=dataclasses.replace(d.facts, **facts))
-    real_fits, real_runs = base._cache["regression"]
-    fit_map = dict(real_fits)
     if fits:   # a closed form below what the optimiser reaches
-        fit_map = {k: dataclasses.replace(v, closed_form=v.closed_form - 1e-3)
-                   if hasattr(v, "closed_form") and math.isfinite(v.closed_form) else v
-                   for k, v in fit_map.items()}
-    monkeypatch.setattr(reg, "regression_fits", lambda quick: dict(fit_map))
-    run_list = [dataclasses.replace(r, best_loglik=r.cap + 1.0) if runs and r.xi > 0 else r
-                for r in real_runs]
-    monkeypatch.setattr(reg, "regression_runs", lambda quick: run_list)
+        ctx._cache["source:regression-fits"] = {
+            k: dataclasses.replace(v, closed_form=v.closed_form - 1e-3)
+            if hasattr(v, "closed_form") and math.isfinite(v.closed_form) else v
+            for k, v in base._cache["source:regression-fits"].items()}
+    if runs:
+        ctx._cache["source:regression-runs"] = [
+            dataclasses.replace(r, best_loglik=r.cap + 1.0) if r.xi > 0 else r
+            for r in base._cache["source:regression-runs"]]
     real_sequences = rs.regression_sequences()
     seq = (dataclasses.replace(real_sequences, spread_max_excess="1e-3") if sequences
            else real_sequences)

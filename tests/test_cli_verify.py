@@ -201,3 +201,7 @@ def test_parallel_and_serial_verify_give_identical_evidence(quick_run: QuickRun,
     used = json.loads((tmp_path / "serial.json").read_text())["shared_computations_s"]
     assert sorted(k.removeprefix("derivation:") for k in used if k.startswith("derivation:")) \
         == sorted(VERIFY_DERIVATIONS)
+    # ... and exactly the claims' own computations (vaeproofs.claims.sources) that they run.
+    from vaeproofs.claims.sources import SOURCES
+
+    assert sorted(k.removeprefix("source:") for k in used if k.startswith("source:")) == sorted(SOURCES)

@@ -6,22 +6,26 @@ from __future__ import annotations
 from vaeproofs import constructions
 from vaeproofs.claims import prefetch
 from vaeproofs.claims.prefetch import Task
+from vaeproofs.claims.sources import SOURCES
 
 
 def test_every_task_once_most_expensive_first() -> None:
     for quick in (True, False):
         tasks = prefetch.shared_tasks(quick)
         assert len({(t.kind, t.name) for t in tasks}) == len(tasks)
-        assert [t.cost for t in tasks] == sorted((t.cost for t in tasks), reverse=True)
+        floor = prefetch._TRAINING_SECONDS[quick]   # what a task needing torch's machinery queues as
+        position = [max(t.cost, floor) if t.kind in ("training", "source") else t.cost for t in tasks]
+        assert position == sorted(position, reverse=True)
         assert {t.name for t in tasks if t.kind == "construction"} == set(constructions.names())
         assert {t.name for t in tasks if t.kind == "derivation"} == set(prefetch.VERIFY_DERIVATIONS)
+        assert {t.name for t in tasks if t.kind == "source"} == set(SOURCES)
 
 
 def test_the_pools_queue_ends_with_the_cheap_construction_rows() -> None:
     # The main process takes tasks back from the end of the pool's queue: with --quick these
     # are construction rows cheaper than any training run (no training machinery needed there).
     remote = [t for t in prefetch.shared_tasks(True) if t.kind != "derivation"]
-    last_training = max(i for i, t in enumerate(remote) if t.kind == "training")
+    last_training = max(i for i, t in enumerate(remote) if t.kind in ("training", "source"))
     tail = remote[last_training + 1:]
     assert len(tail) >= 10
     assert all(t.kind == "construction" and t.cost < prefetch._TRAINING_SECONDS[True] for t in tail)

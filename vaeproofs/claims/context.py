@@ -81,6 +81,13 @@ class EvidenceContext:
         return [self._cache[f"derivation:{n}"] for n in catalog.names()
                 if f"derivation:{n}" in self._cache]
 
+    # -- a claim's own computations ---------------------------------------------
+    def source(self, name: str) -> Any:
+        """A claim's own computation, registered in :data:`vaeproofs.claims.sources.SOURCES`."""
+        from vaeproofs.claims.sources import compute_source
+
+        return self._cached(f"source:{name}", lambda: compute_source(name, self.quick))
+
     # -- high precision ---------------------------------------------------------
     def constructions(self) -> dict[str, ConstructionRow]:
         """The evaluated construction rows (see :func:`vaeproofs.constructions.run_all`)."""
@@ -104,8 +111,7 @@ class EvidenceContext:
         def compute() -> dict[str, Any]:
             results = {}
             for i, config in enumerate(suite_configs(key, quick=self.quick)):
-                results[config.label or f"{i}:{config.likelihood}"] = numeric.train(
-                    config, progress=self.progress)
+                results[suite_label(i, config)] = numeric.train(config, progress=self.progress)
             return results
 
         return self._cached(key, compute)
@@ -128,3 +134,8 @@ def suite_configs(key: str, *, quick: bool) -> list[Any]:
     from vaeproofs.numeric import suite
 
     return getattr(suite, SUITES[key])(quick=quick)
+
+
+def suite_label(index: int, config: Any) -> str:
+    """The key of a suite's run ``index`` in its cached results: its label, else index and head."""
+    return config.label or f"{index}:{config.likelihood}"

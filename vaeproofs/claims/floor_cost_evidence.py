@@ -61,7 +61,7 @@ def floor_fits(quick: bool) -> list[FloorFit]:
 
 def floor_collapse_optimised(ctx: EvidenceContext) -> list[Evidence]:
     """L-BFGS on the floored linear VAE lands where the closed form says, within its gap."""
-    fits = floor_fits(ctx.quick)
+    fits = ctx.source("floor-fits")
     parts = []
     for f in fits:
         enc = ", ".join(f"{v:.3g}" for v in f.encoder_variances)

@@ -9,6 +9,7 @@ different verdict.  No mathematics happens here.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from vaeproofs.claims.conditions import Condition
 from vaeproofs.claims.construction_evidence import bounded_evidence, unbounded_evidence
@@ -21,8 +22,10 @@ from vaeproofs.symbolic.fixed_encoder_variance import (
 from vaeproofs.symbolic.population_beta import PopulationBetaFacts
 from vaeproofs.symbolic.single_point_collapse import SinglePointCollapseFacts
 
-__all__ = ["fixed_encoder_constructions", "fixed_encoder_soft_decoder", "fixed_encoder_symbolic",
-           "population_beta_constructions", "population_beta_symbolic", "population_beta_training",
+__all__ = ["fixed_encoder_constructions", "fixed_encoder_soft_decoder", "fixed_encoder_soft_profiles",
+           "fixed_encoder_symbolic",
+           "population_beta_constructions", "population_beta_runs", "population_beta_symbolic",
+           "population_beta_training",
            "single_point_constructions", "single_point_symbolic"]
 
 #: One-sided z for Monte Carlo estimates against a proven cap: false-failure probability
@@ -117,21 +120,28 @@ def fixed_encoder_constructions(ctx: EvidenceContext) -> list[Evidence]:
     return out
 
 
+def fixed_encoder_soft_profiles(quick: bool) -> tuple[float, list[float], list[float],
+                                                      list[float], list[float]]:
+    """The profiles of :func:`fixed_encoder_soft_decoder`: the grid step, the grid of t in
+    [0, 8], the D = 1 profile on it, and the D = 3 profile at t = 0, 4, 8."""
+    from vaeproofs.constructions import encoder_networks
+
+    step = 0.2 if quick else 0.1
+    grid = [step * i for i in range(round(8 / step) + 1)]
+    ends = [0.0, 4.0, 8.0]
+    return (step, grid, encoder_networks.fixed_encoder_soft_profile(1, grid), ends,
+            encoder_networks.fixed_encoder_soft_profile(3, ends))
+
+
 def fixed_encoder_soft_decoder(ctx: EvidenceContext) -> list[Evidence]:
     """The best decoder mean (posterior-weighted, a float64 network) for D = 1 stays under the
     cap at every encoder distance of a grid; for D = 3 it keeps rising (informative)."""
-    from vaeproofs.constructions import encoder_networks
-
-    step = 0.2 if ctx.quick else 0.1                         # t in [0, 8]
-    grid = [step * i for i in range(round(8 / step) + 1)]
-    d1 = encoder_networks.fixed_encoder_soft_profile(1, grid)
+    step, grid, d1, ends, d3 = ctx.source("fixed-encoder-soft-profiles")
     cap = ctx.construction(FIXED_ENCODER_ROWS[1]).cap
     best = max(range(len(grid)), key=lambda i: d1[i])
     under = cap is not None and all(v <= float(cap) for v in d1)
     hard_at_1 = float(ctx.construction(FIXED_ENCODER_ROWS[1]).values[0])
     at_one = d1[round(1 / step)]
-    ends = [0.0, 4.0, 8.0]
-    d3 = encoder_networks.fixed_encoder_soft_profile(3, ends)
     return [
         Evidence("numeric",
                  f"D = 1, the best decoder mean for each pair of fixed encoders (posterior-weighted, "
@@ -205,13 +215,19 @@ def single_point_constructions(ctx: EvidenceContext) -> list[Evidence]:
     ]
 
 
+def population_beta_runs(quick: bool) -> tuple[Any, Any]:
+    """The Adam runs of :func:`population_beta_training`: beta = 1 and beta = 1/2, seed 0."""
+    from vaeproofs.numeric.population_beta import train_population_beta
+
+    steps = 200 if quick else 400
+    one, half = (train_population_beta(b, steps=steps, seed=0) for b in (1.0, 0.5))
+    return one, half
+
+
 def population_beta_training(ctx: EvidenceContext) -> list[Evidence]:
     """Adam on fresh N(0, 1) samples: beta = 1 stays under -h(p) (a real check of the cap);
     beta = 1/2 passes it (informative: a finite run proves nothing about unboundedness)."""
-    from vaeproofs.numeric.population_beta import train_population_beta
-
-    steps = 200 if ctx.quick else 400
-    one, half = (train_population_beta(b, steps=steps, seed=0) for b in (1.0, 0.5))
+    one, half = ctx.source("population-beta-runs")
     margin_one = Z_ONE_SIDED * one.standard_error
     under = one.estimate <= one.minus_entropy + margin_one
     above = half.estimate - Z_ONE_SIDED * half.standard_error > half.minus_entropy

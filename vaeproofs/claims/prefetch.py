@@ -1,8 +1,9 @@
 """Compute the shared evidence sources of ``vaeproofs verify`` in parallel processes.
 
 The expensive, independent computations behind the claims (each construction row,
-each run of the confirming training suite, each symbolic derivation) are pure
-functions of their name and the ``quick`` flag.  :func:`prefetch` runs them in a pool
+each run of the confirming training suite, each symbolic derivation, and the claims' own
+fits and runs of :mod:`vaeproofs.claims.sources`) are pure functions of their name and the
+``quick`` flag.  :func:`prefetch` runs them in a pool
 of worker processes and returns them keyed as :class:`~vaeproofs.claims.context.EvidenceContext`
 caches them, so the claims then read finished results.  Each training run uses one
 torch thread and its own seeded generators, and the mpmath and sympy computations are
@@ -32,7 +33,8 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
-from vaeproofs.claims.context import SUITES, suite_configs
+from vaeproofs.claims.context import SUITES, suite_configs, suite_label
+from vaeproofs.claims.sources import SOURCES, compute_source
 
 __all__ = ["VERIFY_DERIVATIONS", "Prefetched", "Task", "prefetch", "shared_tasks"]
 
@@ -52,7 +54,7 @@ VERIFY_DERIVATIONS = (
 class Task:
     """One independent computation: ``kind`` and ``name`` select it; ``cost`` orders the queue."""
 
-    kind: str  # "construction", "training" or "derivation"
+    kind: str  # "construction", "training", "source" or "derivation"
     name: str
     cost: float
 
@@ -76,6 +78,10 @@ _CONSTRUCTION_SECONDS = {
 #: quick ones (the suites' totals, measured as above).
 _TRAINING_SECONDS = {True: 0.5, False: 3.0}
 _FULL_CONSTRUCTION_FACTOR = 2.7
+#: The kinds of task that need the training machinery (``torch._dynamo``, see
+#: :data:`_TRAINING_SETUP_SECONDS`): the training runs, and the claims' own fits and runs
+#: (torch optimisers; measured: their first run imports it too).
+_TRAINING_KINDS = ("training", "source")
 
 
 def shared_tasks(quick: bool) -> list[Task]:
@@ -97,7 +103,11 @@ def shared_tasks(quick: bool) -> list[Task]:
     for key in SUITES:
         tasks += [Task("training", f"{key}:{i}", _TRAINING_SECONDS[quick])
                   for i, _ in enumerate(suite_configs(key, quick=quick))]
-    return sorted(tasks, key=lambda t: -t.cost)
+    tasks += [Task("source", n, s.seconds[0 if quick else 1]) for n, s in SOURCES.items()]
+    # A task that needs the training machinery queues as if it cost at least a training
+    # run, so the queue's cheap tail stays free of it.
+    return sorted(tasks, key=lambda t: -(max(t.cost, _TRAINING_SECONDS[quick])
+                                         if t.kind in _TRAINING_KINDS else t.cost))
 
 
 def run_task(task: Task, quick: bool) -> tuple[Task, Any, float]:
@@ -111,6 +121,8 @@ def run_task(task: Task, quick: bool) -> tuple[Task, Any, float]:
         from vaeproofs import constructions
 
         value = constructions.evaluate_named(task.name, quick=quick)
+    elif task.kind == "source":
+        value = compute_source(task.name, quick)
     elif task.kind == "training":
         from vaeproofs import numeric
 
@@ -153,15 +165,15 @@ def _assemble(finished: list[tuple[Task, Any, float]], quick: bool) -> Prefetche
     seconds: dict[str, float] = {}
     by = {(t.kind, t.name): (v, s) for t, v, s in finished}
     for (kind, name), (value, secs) in by.items():
-        if kind == "derivation":
-            values[f"derivation:{name}"], seconds[f"derivation:{name}"] = value, secs
+        if kind in ("derivation", "source"):
+            values[f"{kind}:{name}"], seconds[f"{kind}:{name}"] = value, secs
     rows = {n: by[("construction", n)] for n in constructions.names()}
     values["constructions"] = {n: v for n, (v, _) in rows.items()}
     seconds["constructions"] = sum(s for _, s in rows.values())
     for key in SUITES:
         suite = suite_configs(key, quick=quick)
         runs = [by[("training", f"{key}:{i}")] for i in range(len(suite))]
-        values[key] = {c.label or f"{i}:{c.likelihood}": v
+        values[key] = {suite_label(i, c): v
                        for i, (c, (v, _)) in enumerate(zip(suite, runs, strict=True))}
         seconds[key] = sum(s for _, s in runs)
     return Prefetched(values, seconds)
@@ -222,13 +234,14 @@ def prefetch(*, quick: bool, workers: int,
         # cannot be cancelled the pool has reached it, and so every earlier one.
         trained_here = False
         for i in range(len(futures) - 1, -1, -1):
-            if remote[i].kind == "training" and not trained_here and not _worth_training_here(
+            trains = remote[i].kind in _TRAINING_KINDS
+            if trains and not trained_here and not _worth_training_here(
                     remote[i], [t for t, f in zip(remote[: i + 1], futures, strict=False)
                                 if not f.done()]):
                 break
             if not futures[i].cancel():
                 break
-            trained_here = trained_here or remote[i].kind == "training"
+            trained_here = trained_here or trains
             reported.add(i)
             done(run_task(remote[i], quick))
             collect()

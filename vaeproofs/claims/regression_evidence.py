@@ -91,7 +91,7 @@ def regression_fits(quick: bool) -> dict[str, Any]:
 
 def regression_grouped(ctx: EvidenceContext) -> list[Evidence]:
     """Finite closed forms are reached and never exceeded; infinite ones are passed (no vote)."""
-    fits = regression_fits(ctx.quick)
+    fits = dict(ctx.source("regression-fits"))
     singles = ", ".join(f"{a:g}" for a in fits.pop("single-patient ages"))
     finite, infinite = [], []
     for name, f in fits.items():
@@ -133,7 +133,7 @@ def regression_runs(quick: bool) -> list[Any]:
 def regression_training(ctx: EvidenceContext) -> list[Evidence]:
     """A floored MLP stays under -(1/2) log(2 pi xi); unfloored ones are informative."""
     out = []
-    for r in regression_runs(ctx.quick):
+    for r in ctx.source("regression-runs"):
         how = (f"mean first ({r.mean_first_steps} steps of squared error), then the NLL"
                if r.mean_first_steps else "the NLL")
         label = (f"MLP regressor on {r.n} diabetes patients (distinct inputs), {r.steps} Adam "

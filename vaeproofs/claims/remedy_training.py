@@ -24,6 +24,8 @@ the training data's per-pixel variance).
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -152,14 +154,32 @@ def discretised_masses_sum_to_one(ctx: EvidenceContext) -> list[Evidence]:
 
 
 # -- continuous Bernoulli ------------------------------------------------------------
+def continuous_bernoulli_caps(quick: bool) -> dict[str, Any]:
+    """The data cap of each continuous Bernoulli run of the remedy suite, by the run's key.
+
+    The cap max_i sum_j M(x_ij) depends on the run's training data only (its configuration),
+    not on the training, so it is computed from the configuration; ``best`` is NaN here and
+    filled in from the run by :func:`continuous_bernoulli_interior_under_data_cap`.
+    """
+    from vaeproofs.claims.context import suite_configs, suite_label
+    from vaeproofs.numeric.remedy_runs import continuous_bernoulli_data_cap
+    from vaeproofs.numeric.training import prepare_data
+
+    return {suite_label(i, c): continuous_bernoulli_data_cap(prepare_data(c)[1], math.nan)
+            for i, c in enumerate(suite_configs("remedy-training", quick=quick))
+            if c.likelihood == "continuous-bernoulli"}
+
+
 def continuous_bernoulli_interior_under_data_cap(ctx: EvidenceContext) -> list[Evidence]:
     """CB on data inside (0, 1): the ELBO stays under max_i sum_j M(x_ij); on raw digits: informative."""
     from vaeproofs.numeric.collapse import best_logged
-    from vaeproofs.numeric.remedy_runs import continuous_bernoulli_data_cap, train_points
 
+    caps = ctx.source("continuous-bernoulli-caps")
     out = []
-    for r in _runs(ctx, "continuous-bernoulli"):
-        c = continuous_bernoulli_data_cap(train_points(r), best_logged(r, "train_elbo_max"))
+    for key, r in ctx.remedy_training().items():
+        if r.config.likelihood != "continuous-bernoulli":
+            continue
+        c = dataclasses.replace(caps[key], best=best_logged(r, "train_elbo_max"))
         if c.cap is not None:
             out.append(Evidence(
                 "numeric",
@@ -292,12 +312,17 @@ def beta_nll_stationary_point(ctx: EvidenceContext) -> list[Evidence]:
               "max_grad_above": s.max_grad_above})]
 
 
+def beta_nll_dynamics_runs(quick: bool) -> list[Any]:
+    """The memorised-point paths of :func:`beta_nll_adam_dynamics` (the same with ``--quick``)."""
+    from vaeproofs.numeric.beta_nll_dynamics import memorised_dynamics
+
+    return [memorised_dynamics(b) for b in (0.0, 0.5, 1.0)]
+
+
 def beta_nll_adam_dynamics(ctx: EvidenceContext) -> list[Evidence]:
     """At a memorised point: plain gradient descent slows to a power law, Adam does not
     (informative: it is about the speed of the collapse, not whether it happens)."""
-    from vaeproofs.numeric.beta_nll_dynamics import memorised_dynamics
-
-    runs = [memorised_dynamics(b) for b in (0.0, 0.5, 1.0)]
+    runs = ctx.source("beta-nll-dynamics")
     marks = ", ".join(f"{t:g}" for t in runs[0].checkpoints)
 
     def path(values: tuple[float, ...]) -> str:
