@@ -172,16 +172,22 @@ def lmax_formula(eigenvalues: list[sp.Expr], k: int, n: sp.Expr = N) -> sp.Expr:
                  + (D - k) * sp.log(s2) + D)
 
 
-def _partial_at(L: sp.Expr, v: sp.Symbol, point: dict[sp.Symbol, sp.Expr]) -> sp.Expr:
-    """The partial derivative dL/dv at ``point`` (every free variable of L given).
+def _gradient_at(W: sp.Matrix, sigma2: sp.Symbol, Lambda: sp.Matrix,
+                 point: dict[sp.Symbol, sp.Expr]) -> list[sp.Expr]:
+    """dL/dv at ``point`` for every entry v of W and for sigma2, L = :func:`total_loglik`.
 
-    The other variables are substituted first and L is then differentiated in v alone:
-    a partial derivative holds the others fixed, so this is the same value as
-    differentiating first and substituting everything (tested), on a much smaller
-    expression (the (3, 2) gradient about 1.5x faster).
+    For each v the other variables are substituted first and L is built and differentiated
+    in v alone: a partial derivative holds the others fixed, so this is the same value as
+    differentiating the full L and substituting everything (tested), while the matrix
+    algebra (the inverse and determinant of W W^T + sigma2 I) runs with one symbol instead
+    of D k + 1 (the (3, 2) gradient about 4x faster).
     """
-    others = {u: val for u, val in point.items() if u != v}
-    return sp.cancel(sp.diff(L.xreplace(others), v).xreplace({v: point[v]}))
+    out = []
+    for v in [*list(W), sigma2]:
+        others = {u: val for u, val in point.items() if u != v}
+        L = total_loglik(W.xreplace(others), sigma2.xreplace(others), Lambda)
+        out.append(sp.cancel(sp.diff(L, v).xreplace({v: point[v]})))
+    return out
 
 
 @functools.lru_cache(maxsize=8)
@@ -194,9 +200,8 @@ def _check_size(D: int, k: int) -> dict[str, object]:
     out: dict[str, object] = {"lmax_difference": cancel_logs(L_ml - lmax)}
     # Stationarity in every entry of W and in sigma^2, at (W_ML, sigma^2_ML).
     W = sp.Matrix(D, k, lambda i, j: sp.Symbol(f"w_{i + 1}{j + 1}", real=True))
-    L = total_loglik(W, SIGMA2, Lambda)
     at_ml = {**{W[i, j]: W_ml[i, j] for i in range(D) for j in range(k)}, SIGMA2: s2_ml}
-    out["gradient_at_ml"] = [_partial_at(L, v, at_ml) for v in [*list(W), SIGMA2]]
+    out["gradient_at_ml"] = _gradient_at(W, SIGMA2, Lambda, at_ml)
     elbo_total = total_elbo_at_posterior(W_ml, s2_ml, Lambda)
     out["elbo_minus_lmax"] = cancel_logs(elbo_total - lmax)
     return out
