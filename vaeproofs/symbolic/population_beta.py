@@ -28,7 +28,11 @@ import sympy as sp
 
 from vaeproofs.symbolic.derivation import Derivation, DerivationBuilder, equation
 from vaeproofs.symbolic.facts import FactRecord
-from vaeproofs.symbolic.gaussian import gaussian_expectation, kl_normal_standard, normal_log_density
+from vaeproofs.symbolic.gaussian import (
+    gaussian_expectation_by_moments,
+    kl_normal_standard,
+    normal_log_density,
+)
 from vaeproofs.symbolic.sources import BOWMAN, COVER_THOMAS, HIGGINS, KINGMA_WELLING_KL
 
 __all__ = ["PopulationBetaFacts", "beta_objective", "derive_population_beta"]
@@ -54,7 +58,9 @@ class PopulationBetaFacts(FactRecord):
 
     Attributes:
         reconstruction_matches_integral: the per-coordinate E_q log N(x | z, v) used equals
-            the Gaussian integral (sympy), and so does the KL.
+            the Gaussian integral (computed exactly from the standard normal's moments,
+            :func:`~vaeproofs.symbolic.gaussian.gaussian_expectation_by_moments`), and so does
+            the KL.
         best_decoder_variance_is_s2: dJ/dv = 0 only at v = s2, a maximum.
         rate_coefficient: lim J_beta / log(1/s2) as s2 -> 0: ``D*(1 - beta)/2``.
         limit_beta_half: J at beta = 1/2 as s2 -> 0 ("oo").
@@ -108,14 +114,16 @@ def derive_population_beta() -> Derivation:
         name="population-beta",
         title="beta-weighted population objective: <= -h(p) for beta >= 1, unbounded for beta < 1",
         sources=[HIGGINS, BOWMAN, COVER_THOMAS, KINGMA_WELLING_KL])
-    # The two expectations, by integration (x ~ N(0, 1), z ~ N(x, s2)).
-    recon_int = gaussian_expectation(normal_log_density(_X, _Z, v), _Z, _X, s2)
-    kl_pop = gaussian_expectation(kl_normal_standard(_X, s2), _X, 0, sp.Integer(1))
+    # The two expectations (x ~ N(0, 1), z ~ N(x, s2)): both integrands are polynomials in the
+    # variable integrated, so each Gaussian integral is exact from the standard normal's moments.
+    recon_int = gaussian_expectation_by_moments(normal_log_density(_X, _Z, v), _Z, _X, s2)
+    kl_pop = gaussian_expectation_by_moments(kl_normal_standard(_X, s2), _X, 0, sp.Integer(1))
     obj = beta_objective(dim, beta, s2, v)
     per_coord = recon_int - beta * kl_pop
     matches = sp.expand(sp.expand_log(per_coord - obj / dim, force=True)) == 0
     d.step("J_beta = E_p[E_q log p(x|z) - beta KL] on p = N(0, I_D), q(z|x) = N(x, s2 I), decoder "
-           "N(z, v I); each expectation integrated (sympy), summed over the D coordinates:",
+           "N(z, v I); each expectation computed exactly (sympy, from the standard normal's moments), "
+           "summed over the D coordinates:",
            equation(sp.Symbol("J_beta"), obj))
     d.step("It is the ELBO plus (1 - beta) times the KL: for beta >= 1, J_beta = J_1 - (beta - 1) KL "
            "<= J_1 <= -h(p) (KL >= 0, then Gibbs' inequality).")
@@ -147,9 +155,9 @@ def derive_population_beta() -> Derivation:
     d.step("beta = 1 - delta < 1 (delta > 0), e.g. KL annealing before beta reaches 1: unbounded",
            equation(sp.Limit(sp.Symbol("J_{1-delta}"), s2, 0, "+"), lim_below))
     d.step("beta = 1/2 and beta = 0 (no KL term):", sp.Tuple(lim_half, lim_zero))
-    minus_h = gaussian_expectation(normal_log_density(_X, 0, sp.Integer(1)), _X, 0, sp.Integer(1))
+    minus_h = gaussian_expectation_by_moments(normal_log_density(_X, 0, sp.Integer(1)), _X, 0, sp.Integer(1))
     one_is_h = sp.expand(sp.expand_log(lim_one - dim * minus_h, force=True)) == 0
-    d.step("beta = 1: the limit is -h(N(0, I_D)) = D E_p[log p] (integrated): the Gibbs bound",
+    d.step("beta = 1: the limit is -h(N(0, I_D)) = D E_p[log p] (computed as above): the Gibbs bound",
            equation(sp.Limit(sp.Symbol("J_1"), s2, 0, "+"), lim_one))
     j1_slope = sp.expand(sp.diff(profiled.subs(beta, 1), s2))
     d.step("approached and never attained: dJ_1/ds2 < 0 for every s2 > 0,",
