@@ -27,8 +27,8 @@ class Source:
     Attributes:
         module: the module that defines it.
         function: its name there; called as ``function(quick)``.
-        seconds: rough seconds of one core with ``--quick`` and without (measured once,
-            2026-12-04, an idle core).
+        seconds: rough seconds of one core with ``--quick`` and without (measured once in
+            one process after its imports, 2026-12-04).
     """
 
     module: str
@@ -38,17 +38,17 @@ class Source:
 
 #: Name -> the computation behind it.
 SOURCES: dict[str, Source] = {
-    "floor-fits": Source("vaeproofs.claims.floor_cost_evidence", "floor_fits", (0.3, 1.2)),
-    "regression-fits": Source("vaeproofs.claims.regression_evidence", "regression_fits", (0.3, 0.5)),
-    "regression-runs": Source("vaeproofs.claims.regression_evidence", "regression_runs", (0.0, 1.8)),
+    "floor-fits": Source("vaeproofs.claims.floor_cost_evidence", "floor_fits", (0.4, 1.3)),
+    "regression-fits": Source("vaeproofs.claims.regression_evidence", "regression_fits", (0.4, 0.4)),
+    "regression-runs": Source("vaeproofs.claims.regression_evidence", "regression_runs", (0.0, 2.1)),
     "population-beta-runs": Source("vaeproofs.claims.kl_price_evidence", "population_beta_runs",
-                                   (0.2, 0.4)),
+                                   (0.25, 0.4)),
     "fixed-encoder-soft-profiles": Source("vaeproofs.claims.kl_price_evidence",
-                                          "fixed_encoder_soft_profiles", (0.4, 0.8)),
+                                          "fixed_encoder_soft_profiles", (0.4, 0.7)),
     "continuous-bernoulli-caps": Source("vaeproofs.claims.remedy_training",
-                                        "continuous_bernoulli_caps", (0.5, 0.5)),
+                                        "continuous_bernoulli_caps", (0.35, 0.4)),
     "beta-nll-dynamics": Source("vaeproofs.claims.remedy_training", "beta_nll_dynamics_runs",
-                                (0.15, 0.15)),
+                                (0.1, 0.1)),
 }
 
 
