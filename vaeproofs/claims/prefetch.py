@@ -15,12 +15,14 @@ run in the main process while the workers compute: their sympy steps hold uneval
 integrals and limits, which unpickling would re-evaluate (slowly), so they never cross
 a process boundary.
 
-Scheduling: every other task is queued on the pool at once, most expensive first, from
-a background thread (starting the forkserver blocks for its imports, about 3 s, and the
-main process does not wait for it); the main process computes the derivations, then
-takes back the cheapest tasks the pool has not started yet (``Future.cancel``) and runs
-them itself.  So no process waits for another to hand it work, and the long tasks start
-first (longest-processing-time order).
+Scheduling: every other task waits in one queue, most expensive first.  Each pool
+process is fed from the queue's head by a thread of the main process, one task at a time
+(starting the forkserver blocks for its imports, about 3 s, and the main process does not
+wait for it); the main process computes the derivations, then takes tasks from the same
+queue: first the cheap tasks that need no training machinery, from the tail; then, if
+that pays for the machinery's import (:func:`_worth_training_here`), from the head as the
+pool does, so the run ends in longest-processing-time order (the last tasks to finish are
+short ones).  So no process waits for another to hand it work.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ from __future__ import annotations
 import multiprocessing
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -202,49 +205,74 @@ def prefetch(*, quick: bool, workers: int,
         if on_done is not None:
             on_done(len(finished), len(tasks))
 
+    queue = deque(remote)          # not started yet, most expensive first
+    in_flight: set[Task] = set()   # started by a pool process
+    lock = threading.Lock()
+    futures: list[Future[tuple[Task, Any, float]]] = []
+    stop = threading.Event()       # a failure, or the main process is leaving
+
     with ProcessPoolExecutor(max_workers=pool_size, mp_context=context,
                              initializer=_preload) as pool:
-        futures: list[Future[tuple[Task, Any, float]]] = []
-        errors: list[BaseException] = []
 
-        def submit_all() -> None:  # in a thread: the first submit waits for the forkserver
-            try:
-                futures.extend(pool.submit(run_task, t, quick) for t in remote)
-            except BaseException as exc:  # re-raised in the main thread below
-                errors.append(exc)
+        def feed() -> None:
+            """Keep one task in flight on the pool, taken from the queue's head: a task is
+            handed over only when a process is free for it, so the main process can still
+            take any task not yet handed over (the executor's own queue could not give one
+            back once it had moved it to its call queue)."""
+            while not stop.is_set():
+                with lock:
+                    if not queue:
+                        return
+                    task = queue.popleft()
+                    in_flight.add(task)
+                future = pool.submit(run_task, task, quick)  # the first waits for the forkserver
+                futures.append(future)
+                wait([future])
+                with lock:
+                    in_flight.discard(task)
+                if future.exception() is not None:
+                    stop.set()
 
-        submitter = threading.Thread(target=submit_all, name="vaeproofs-prefetch-submit",
-                                     daemon=True)
-        submitter.start()
+        feeders = [threading.Thread(target=feed, name=f"vaeproofs-prefetch-feed-{i}", daemon=True)
+                   for i in range(pool_size)]
+        for feeder in feeders:
+            feeder.start()
         reported: set[int] = set()
 
         def collect() -> None:
-            for i, future in enumerate(futures):
-                if i not in reported and future.done() and not future.cancelled():
+            for i, future in enumerate(list(futures)):
+                if i not in reported and future.done() and future.exception() is None:
                     reported.add(i)
                     done(future.result())
 
-        for t in local:
-            done(run_task(t, quick))
-        submitter.join()
-        if errors:
-            raise errors[0]
-        collect()
-        # Take back the cheapest tasks the pool has not started, cheapest first; once one
-        # cannot be cancelled the pool has reached it, and so every earlier one.
-        trained_here = False
-        for i in range(len(futures) - 1, -1, -1):
-            trains = remote[i].kind in _TRAINING_KINDS
-            if trains and not trained_here and not _worth_training_here(
-                    remote[i], [t for t, f in zip(remote[: i + 1], futures, strict=False)
-                                if not f.done()]):
-                break
-            if not futures[i].cancel():
-                break
-            trained_here = trained_here or trains
-            reported.add(i)
-            done(run_task(remote[i], quick))
-            collect()
-        for future in as_completed([f for i, f in enumerate(futures) if i not in reported]):
-            done(future.result())
+        try:
+            for t in local:
+                done(run_task(t, quick))
+                collect()
+            # Then the main process takes tasks too: first the cheap ones that need no
+            # training machinery, from the tail; then, if that pays for the machinery's
+            # import, from the head as the pool does, so the run ends in longest-
+            # processing-time order (the last tasks to finish are short ones).
+            trained_here = False
+            while not stop.is_set():
+                with lock:
+                    if not queue:
+                        break
+                    if not trained_here and queue[-1].kind not in _TRAINING_KINDS:
+                        task = queue.pop()
+                    elif (not trained_here and queue[0].kind in _TRAINING_KINDS
+                          and not _worth_training_here(queue[0], [*queue, *in_flight])):
+                        break
+                    else:
+                        task = queue.popleft()
+                trained_here = trained_here or task.kind in _TRAINING_KINDS
+                done(run_task(task, quick))
+                collect()
+        finally:
+            stop.set()
+            for feeder in feeders:
+                feeder.join()
+        for i, future in enumerate(futures):
+            if i not in reported:
+                done(future.result())   # re-raises a worker's error
     return _assemble(finished, quick)
