@@ -157,12 +157,26 @@ def _each_derivation_once_per_process() -> Iterator[None]:
     catalog.derive = original  # type: ignore[method-assign]
 
 
-@functools.cache
+@pytest.fixture(autouse=True, scope="session")
+def _each_construction_row_once_per_process() -> Iterator[None]:
+    """Memoise :func:`vaeproofs.constructions.evaluate_named` (hence ``run_all``) for the
+    test session, as :func:`_each_derivation_once_per_process` does for derivations: a row
+    is a frozen record computed from its name and settings alone, so the quick rows that
+    claim tests, the constructions script and the in-process serial verify ask for are
+    computed at most once per worker.  Tests of the evaluation itself call
+    ``evaluate_construction``, which stays uncached."""
+    from vaeproofs import constructions
+
+    original = constructions.evaluate_named
+    constructions.evaluate_named = functools.cache(original)  # type: ignore[assignment]
+    yield
+    constructions.evaluate_named = original  # type: ignore[assignment]
+
+
 def _quick_row(name: str) -> Any:
     from vaeproofs import constructions
 
-    c = constructions.get(name)
-    return constructions.evaluate_construction(c, c.quick_values(), dps=20, digits=False)
+    return constructions.evaluate_named(name, quick=True)  # quick values, 20 digits, no digit check
 
 
 @pytest.fixture(scope="session")
