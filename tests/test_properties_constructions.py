@@ -19,6 +19,7 @@ some exact objectives take about a second in mpmath.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 
@@ -35,18 +36,30 @@ ALL = constructions.all_constructions()
 # u = log(1/eps) ~ e^1000, past what mpmath's erfc accepts (tested in
 # test_constructions_beyond.py instead).
 SLOW_DIVERGENCE = {"continuous_bernoulli_elbo"}
-DIVERGENT = [c for c in ALL if not c.bounded() and c.name not in SLOW_DIVERGENCE]
-BOUNDED = [c for c in ALL if c.bounded()]
+
+
+@functools.cache
+def divergent() -> list[constructions.Construction]:
+    """The divergent constructions; computed on first use, not at collection: deciding
+    ``bounded()`` takes each construction's sympy limit (about 12 s in all), which every
+    xdist worker would otherwise pay while collecting, whichever tests it runs."""
+    return [c for c in ALL if not c.bounded() and c.name not in SLOW_DIVERGENCE]
+
+
+@functools.cache
+def bounded() -> list[constructions.Construction]:
+    return [c for c in ALL if c.bounded()]
+
 U64 = 2.0 ** -53
 FEW = max(2, settings().max_examples // 10)
 
 
 def test_both_kinds_of_construction_exist():
-    assert DIVERGENT and BOUNDED
+    assert divergent() and bounded()
 
 
 @settings(max_examples=FEW)
-@given(st.sampled_from(DIVERGENT), bounded_floats(-20.0, 5000.0))
+@given(st.deferred(lambda: st.sampled_from(divergent())), bounded_floats(-20.0, 5000.0))
 def test_divergent_objective_passes_any_bound(c, bound):
     t = c.parameter_exceeding(bound)
     assert c.objective(t, dps=40) > bound
