@@ -120,6 +120,37 @@ EXPENSIVE_FIRST = (
 )
 
 
+#: Files that go to one worker together, each group as one unit, because they compute the
+#: same pure results and a worker computes each once (the memos under "sharing" below).
+#: The serial verify in test_cli_verify.py derives every derivation and evaluates every
+#: quick construction row, which test_derivation_scripts.py and test_constructions_torch.py
+#: reuse, and the linear ELBO's derivation is shared with test_symbolic_linear.py; the two
+#: files that judge the constructions' exact objectives evaluate many of the same points.
+#: Apart, two workers computed all of these twice (about 24 s of CPU for the first group,
+#: measured by logging the memos' misses per worker).
+SAME_WORKER = (
+    ("test_cli_verify.py", "test_derivation_scripts.py", "test_constructions_torch.py",
+     "test_symbolic_linear.py"),
+    ("test_constructions_math.py", "test_properties_constructions.py"),
+)
+_UNIT = {name: group[0] for group in SAME_WORKER for name in group}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadfile`` with each group of :data:`SAME_WORKER` as one unit (other
+    distribution modes: xdist's own scheduler)."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SharedMemoScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = super()._split_scope(nodeid)
+            return _UNIT.get(path.rsplit("/", 1)[-1], path)
+
+    return SharedMemoScheduling(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     rank = {name: i for i, name in enumerate(EXPENSIVE_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: files keep their order
@@ -164,13 +195,56 @@ def _each_construction_row_once_per_process() -> Iterator[None]:
     is a frozen record computed from its name and settings alone, so the quick rows that
     claim tests, the constructions script and the in-process serial verify ask for are
     computed at most once per worker.  Tests of the evaluation itself call
-    ``evaluate_construction``, which stays uncached."""
+    ``evaluate_construction``, which is not cached (its objective values are, below)."""
     from vaeproofs import constructions
 
     original = constructions.evaluate_named
-    constructions.evaluate_named = functools.cache(original)  # type: ignore[assignment]
+    cached = functools.cache(original)
+
+    def memo(name: str, *, quick: bool = False, dps: int | None = None) -> Any:
+        # One key per row whichever way the caller spelled it: functools.cache alone keys
+        # ``(name, quick=True)`` and ``(name, quick=True, dps=None)`` apart.
+        return cached(name, quick=quick, dps=dps)
+
+    constructions.evaluate_named = memo  # type: ignore[assignment]
     yield
     constructions.evaluate_named = original  # type: ignore[assignment]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _each_objective_value_once_per_process() -> Iterator[None]:
+    """Memoise :meth:`Construction.objective` for the registry's constructions: the exact
+    objective is a pure function of the construction, the point and the digits, and the
+    tests that judge the constructions (growth, rates, caps, torch against mpmath, the rows)
+    evaluate many of the same points, about 1 s each for the likelihood constructions.
+
+    Keyed on the point exactly as given (an ``mpf`` by its binary value, a string or a
+    number by its type and value), so only the same call hits; a construction built in a
+    test (not the registry's instance), an unhashable point or an invalid argument goes
+    through uncached, and errors are never cached.
+    """
+    import mpmath
+
+    from vaeproofs import constructions
+    from vaeproofs.constructions.base import Construction
+
+    original = Construction.objective
+    values: dict[tuple[object, ...], Any] = {}
+
+    def memo(self: Construction, t: Any, *, dps: int = 30) -> Any:
+        point = ("mpf", t._mpf_) if isinstance(t, mpmath.mpf) else (type(t).__name__, t)
+        name = getattr(self, "name", None)
+        if (type(t) not in (mpmath.mpf, str, int, float)
+                or name not in constructions.names() or constructions.get(name) is not self):
+            return original(self, t, dps=dps)
+        key = (name, point, dps)
+        if key not in values:
+            values[key] = original(self, t, dps=dps)
+        return values[key]
+
+    Construction.objective = memo  # type: ignore[method-assign]
+    yield
+    Construction.objective = original  # type: ignore[method-assign]
 
 
 def _quick_row(name: str) -> Any:

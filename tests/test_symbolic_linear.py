@@ -17,8 +17,8 @@ import sympy as sp
 from scipy import stats
 
 from vaeproofs import linear as api
+from vaeproofs.symbolic import catalog
 from vaeproofs.symbolic import linear as L
-from vaeproofs.symbolic.linear_elbo import derive_linear_elbo
 
 EPS = np.finfo(np.float64).eps
 ATOL = 2 * 50 * 100 * EPS
@@ -26,7 +26,9 @@ ATOL = 2 * 50 * 100 * EPS
 
 @pytest.fixture(scope="module")
 def derivation():
-    return derive_linear_elbo()
+    # derive_linear_elbo through the catalog, so that this worker's memo (tests/conftest.py)
+    # shares it with test_derivation_scripts.py
+    return catalog.derive("linear-elbo")
 
 
 @pytest.mark.slow
