@@ -83,7 +83,9 @@ def test_dask_local_cluster_gives_exactly_the_rows_of_the_local_backend(
     pytest.importorskip("distributed")
     spec, local = local_sweep
     out = tmp_path / "dask"
-    assert main(["sweep", str(spec), "--out", str(out), "--backend", "dask", "--workers", "2",
+    # One LocalCluster worker: the rows depend only on the seeds, not on which worker ran
+    # them (the local sweep above used two); each worker process costs seconds of imports.
+    assert main(["sweep", str(spec), "--out", str(out), "--backend", "dask", "--workers", "1",
                  "--no-progress"]) == 0
     a, b = _rows(local), _rows(out)
     assert len(a) == len(b) == 6
@@ -230,7 +232,9 @@ def _sigint_as_python_expects() -> None:
 
 def test_ctrl_c_stops_cleanly_and_keeps_the_finished_runs(tmp_path: Path) -> None:
     spec = tmp_path / "long.toml"
-    spec.write_text("[fixed]\nsteps = 1500\nlog_every = 500\nn_test = 20\niwae_samples = 4\n"
+    # 600 steps: a run takes about 0.5 s, so the seven runs after the first outlast the
+    # 0.1 s poll and the signal by seconds.
+    spec.write_text("[fixed]\nsteps = 600\nlog_every = 200\nn_test = 20\niwae_samples = 4\n"
                     "hidden = 8\n[grid]\nseed = [0, 1, 2, 3, 4, 5, 6, 7]")
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
