@@ -17,7 +17,8 @@ a process boundary.
 
 Scheduling: every other task waits in one queue, most expensive first.  Each pool
 process is fed from the queue's head by a thread of the main process, one task at a time
-(starting the forkserver blocks for its imports, about 3 s, and the main process does not
+(the forkserver's imports take about 2 s; ``vaeproofs verify`` starts the server
+before it imports its own layers, :mod:`vaeproofs.forkserver`, and the main process does not
 wait for it); the main process computes the derivations, then takes tasks from the same
 queue: first the cheap tasks that need no training machinery, from the tail; then, if
 that pays for the machinery's import (:func:`_worth_training_here`), from the head as the
@@ -27,7 +28,6 @@ short ones).  So no process waits for another to hand it work.
 
 from __future__ import annotations
 
-import multiprocessing
 import threading
 import time
 from collections import deque
@@ -36,6 +36,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
+from vaeproofs import forkserver
 from vaeproofs.claims.context import SUITES, suite_configs, suite_label
 from vaeproofs.claims.sources import SOURCES, compute_source
 
@@ -191,11 +192,7 @@ def prefetch(*, quick: bool, workers: int,
     tasks = shared_tasks(quick)
     remote = [t for t in tasks if t.kind != "derivation"]  # most expensive first
     local = [t for t in tasks if t.kind == "derivation"]
-    context = multiprocessing.get_context("forkserver")
-    # The server imports the heavy layers once; torch._dynamo is what a fused Adam's first
-    # step imports (about 2 s), so preloading it saves that in every worker.
-    context.set_forkserver_preload([__name__, "vaeproofs.constructions", "vaeproofs.numeric.training",
-                                    "torch._dynamo"])
+    context = forkserver.context()  # the server imports the heavy layers once, for all workers
     finished: list[tuple[Task, Any, float]] = []
     # The main process is one of the ``workers``: the pool has ``workers - 1`` processes.
     pool_size = max(1, workers - 1)

@@ -128,12 +128,16 @@ def _evidence_summary(result: ClaimResult) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Decide the claims, print the table, write the outputs; return the exit code."""
+    planned = _plan(args)
+    if _workers(args.workers) > 1 and not args.only:  # refuses a bad --workers before any work
+        # The pool's server imports its layers while this process imports its own, below.
+        from vaeproofs import forkserver
+
+        forkserver.start()
     from vaeproofs.claims import CLAIMS, EvidenceContext, evaluate_claim
     from vaeproofs.report import ReportDocument, render_html, render_markdown
     from vaeproofs.report.figures import build_figures
 
-    planned = _plan(args)
-    _workers(args.workers)  # refuse a bad --workers before any work
     claims = list(CLAIMS)
     if args.only:
         known = {c.id for c in claims}
