@@ -3,6 +3,8 @@ depends on it, never a result (tests/test_cli_verify.py compares parallel with s
 
 from __future__ import annotations
 
+import pytest
+
 from vaeproofs import constructions
 from vaeproofs.claims import prefetch
 from vaeproofs.claims.prefetch import Task
@@ -41,3 +43,17 @@ def test_a_training_run_is_taken_back_only_when_the_pool_has_more_left() -> None
     assert not prefetch._worth_training_here(run, [run] * 4)             # R = 2.0, a tie
     assert prefetch._worth_training_here(run, [run] * 5)                 # R = 2.5 > 2.0
     assert prefetch._worth_training_here(run, [Task("training", "x", setup + 1.0)])
+
+
+@pytest.mark.slow
+def test_the_pool_finishes_the_training_runs_the_main_process_leaves(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """When taking a training run back does not pay, the main process stops taking tasks;
+    the pool must still run every task left in the queue (a forkserver start and two quick
+    training runs, a few seconds)."""
+    monkeypatch.setattr(prefetch, "_worth_training_here", lambda task, pending: False)
+    tasks = [Task("training", "training:0", 2.0), Task("training", "training:1", 2.0),
+             Task("construction", "gaussian_nll_eps", 0.1),
+             Task("construction", "population_beta_one", 0.1)]
+    finished = prefetch.run_tasks(tasks, quick=True, workers=2)
+    assert sorted((t.kind, t.name) for t, _, _ in finished) == sorted((t.kind, t.name) for t in tasks)

@@ -23,7 +23,8 @@ wait for it); the main process computes the derivations, then takes tasks from t
 queue: first the cheap tasks that need no training machinery, from the tail; then, if
 that pays for the machinery's import (:func:`_worth_training_here`), from the head as the
 pool does, so the run ends in longest-processing-time order (the last tasks to finish are
-short ones).  So no process waits for another to hand it work.
+short ones); where it does not pay, the main process stops taking tasks and the pool
+finishes the queue.  So no process waits for another to hand it work.
 """
 
 from __future__ import annotations
@@ -189,7 +190,17 @@ def prefetch(*, quick: bool, workers: int,
 
     ``on_done(done, total)`` is called after each task (for a progress line).
     """
-    tasks = shared_tasks(quick)
+    return _assemble(run_tasks(shared_tasks(quick), quick=quick, workers=workers, on_done=on_done),
+                     quick)
+
+
+def run_tasks(tasks: list[Task], *, quick: bool, workers: int,
+              on_done: Callable[[int, int], None] | None = None) -> list[tuple[Task, Any, float]]:
+    """Run ``tasks`` (in :func:`shared_tasks`'s order) on the main process and a pool of
+    ``workers - 1`` processes, as scheduled in the module docstring; every task runs once.
+
+    Returns ``(task, value, seconds)`` for each, in the order they finished.
+    """
     remote = [t for t in tasks if t.kind != "derivation"]  # most expensive first
     local = [t for t in tasks if t.kind == "derivation"]
     context = forkserver.context()  # the server imports the heavy layers once, for all workers
@@ -265,6 +276,10 @@ def prefetch(*, quick: bool, workers: int,
                 trained_here = trained_here or task.kind in _TRAINING_KINDS
                 done(run_task(task, quick))
                 collect()
+            # What the main process left (training runs it did not take) the pool finishes:
+            # the feeders return once the queue is empty.
+            for feeder in feeders:
+                feeder.join()
         finally:
             stop.set()
             for feeder in feeders:
@@ -272,4 +287,4 @@ def prefetch(*, quick: bool, workers: int,
         for i, future in enumerate(futures):
             if i not in reported:
                 done(future.result())   # re-raises a worker's error
-    return _assemble(finished, quick)
+    return finished
