@@ -41,7 +41,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--quick", action="store_true",
                    help="reduced settings (shorter training, fewer parameter values): "
-                   "about 15 s on an idle 2-core CPU once warm, against about 50 s for "
+                   "about 13 s on an idle 2-core CPU once warm, against about 40 s for "
                    "the full run (measured times: README)")
     p.add_argument("--only", metavar="ID", action="append",
                    help="decide only this claim (repeatable); ids as in docs/theory.md sections 2 and 6")
