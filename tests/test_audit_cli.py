@@ -150,3 +150,49 @@ def test_factory_returning_model_and_optimizer(tmp_path: Path, data: Path) -> No
     _validate(doc)
     # the example's head has floor 0; with no probe nothing shows the mean fitting: undecided
     assert rc == EXIT_UNDECIDED and doc["untrained_parameters"] == [] and doc["probe"] is None
+
+
+def test_the_probe_records_the_smallest_variance_per_pixel(tmp_path: Path, data: Path) -> None:
+    out, rep = tmp_path / "a.json", tmp_path / "rep"
+    main(["audit", f"{EXAMPLE}:make", "--data", str(data), "--variance", "logvar",
+          "--steps", "20", "--json", str(out), "--report", str(rep), "--no-progress"])
+    probe = json.loads(out.read_text())["probe"]
+    assert len(probe["pixel_min_variance"]) == 64
+    assert min(probe["pixel_min_variance"]) == probe["min_variance"]  # the same minimum, exactly
+    # flat (n, 64) data and no --image-shape: no per-pixel map
+    assert not (rep / "figures" / "pixels.png").exists()
+    assert "pixels.png" not in (rep / "report.md").read_text()
+
+
+def test_image_shape_draws_the_per_pixel_map_in_the_report(tmp_path: Path, data: Path) -> None:
+    rep = tmp_path / "rep"
+    assert main(["audit", f"{EXAMPLE}:make", "--data", str(data), "--variance", "logvar",
+                 "--steps", "20", "--report", str(rep), "--image-shape", "8x8",
+                 "--no-progress"]) in (EXIT_OK, EXIT_UNDECIDED)
+    assert (rep / "figures" / "pixels.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "figures/pixels.png" in (rep / "report.md").read_text()
+    html = (rep / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == 2 and 'id="fig-pixels"' in html
+
+
+@pytest.mark.parametrize("spec", ["7x9", "8", "8x-8", "axb"])
+def test_a_bad_image_shape_is_one_line_exit_2_before_any_work(
+        spec: str, tmp_path: Path, data: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import vaeproofs.cli.audit as cli_audit
+
+    monkeypatch.setattr(cli_audit, "load_callable", lambda *a: pytest.fail("work started"))
+    assert main(["audit", f"{EXAMPLE}:make", "--data", str(data), "--image-shape", spec,
+                 "--no-progress"]) == EXIT_USAGE
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--image-shape" in err[0] and spec in err[0]
+
+
+def test_image_shaped_data_gives_its_own_shape() -> None:
+    from vaeproofs.cli.audit import _image_shape
+
+    assert _image_shape(None, np.zeros((5, 8, 8))) == (8, 8)
+    assert _image_shape(None, np.zeros((5, 1, 4, 6))) == (4, 6)
+    assert _image_shape(None, np.zeros((5, 64))) is None
+    assert _image_shape(None, np.zeros((5, 3, 8, 8))) is None  # colour: no single map
+    assert _image_shape("4x16", np.zeros((5, 64))) == (4, 16)

@@ -80,6 +80,9 @@ class ProbeResult:
     trace_step: list[int] = field(default_factory=list, repr=False)
     trace_objective: list[float] = field(default_factory=list, repr=False)
     trace_min_variance: list[float] = field(default_factory=list, repr=False)
+    #: The smallest variance of each output dimension (pixel), over the probe's points and
+    #: steps, flat in the model's output order (its minimum is ``min_variance``).
+    pixel_min_variance: list[float] = field(default_factory=list, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -221,6 +224,7 @@ def _loop(work: nn.Module, x: torch.Tensor, opt: torch.optim.Optimizer | None, k
 
     objective: list[float] = []
     min_var: list[float] = []
+    pixel_min: torch.Tensor | None = None
     best_density = -math.inf
     passed_at: int | None = None
     stopped = "steps"
@@ -241,6 +245,8 @@ def _loop(work: nn.Module, x: torch.Tensor, opt: torch.optim.Optimizer | None, k
                 min_var.pop()
                 break
             best_density = max(best_density, density)
+            step_min = var.detach().flatten(1).amin(0)
+            pixel_min = step_min if pixel_min is None else torch.minimum(pixel_min, step_min)
             if passed_at is None and density > cap + tol:
                 passed_at = step
             if opt is None:
@@ -274,8 +280,11 @@ def _loop(work: nn.Module, x: torch.Tensor, opt: torch.optim.Optimizer | None, k
         stopped = "interrupted"
     finally:
         bar.close()
-    return _summarise(objective, min_var, best_density, passed_at, stopped, steps, cap,
-                      x.shape[0], time.perf_counter() - start)
+    result = _summarise(objective, min_var, best_density, passed_at, stopped, steps, cap,
+                        x.shape[0], time.perf_counter() - start)
+    if pixel_min is not None:
+        result.pixel_min_variance = pixel_min.double().cpu().tolist()
+    return result
 
 
 def _running_off(objective: list[float], min_var: list[float]) -> bool:

@@ -3,7 +3,8 @@
 The templates live in ``vaeproofs/audit/templates/`` with the same stylesheet as the
 ``verify`` report.  The HTML needs no network: the figure is an embedded base64 PNG.
 The figure shows the probe's per-point objective against the cap the static floor
-implies, and the smallest variance against the floor (log scale).
+implies, and the smallest variance against the floor (log scale); for image data a second
+figure maps the probe's smallest variance per pixel (:func:`pixel_figure`).
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ import platform
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from vaeproofs.errors import InvalidArgumentError
+
 if TYPE_CHECKING:
     from vaeproofs.audit.audit import AuditReport
 
-__all__ = ["CAPTION", "probe_figure", "render_html", "render_markdown", "versions"]
+__all__ = ["CAPTION", "PIXEL_CAPTION", "pixel_figure", "probe_figure", "render_html", "render_markdown",
+           "versions"]
 
 CAPTION = ("Memorisation probe: per-point objective (ELBO, nats) against the cap the static "
            "floor implies, and the smallest decoder variance against the floor (log scale).")
@@ -82,6 +86,40 @@ def _objective_figure(report: AuditReport) -> bytes | None:
     return buf.getvalue()
 
 
+#: The caption of the per-pixel figure (:func:`pixel_figure`).
+PIXEL_CAPTION = ("The probe's smallest decoder variance at each pixel, over the points it "
+                 "memorised and its steps (log10; the static floor, where above 0, marked on "
+                 "the colour bar): which pixels collapse first.")
+
+
+def pixel_figure(report: AuditReport, shape: tuple[int, int]) -> bytes | None:
+    """The probe's smallest variance per pixel as a ``shape`` heat map, PNG bytes (None
+    without a VAE probe that recorded one).
+
+    Raises:
+        InvalidArgumentError: naming ``image_shape`` when ``shape`` does not hold the
+            model's pixels.
+    """
+    probe = report.probe
+    if report.audited == "objective" or probe is None or not probe.pixel_min_variance:
+        return None
+    pixels = len(probe.pixel_min_variance)
+    if len(shape) != 2 or math.prod(shape) != pixels:
+        raise InvalidArgumentError("image_shape", f"must hold the model's {pixels} variance "
+                                                  f"outputs per point, got {shape}")
+    import numpy as np
+
+    from vaeproofs.monitor.heatmap import variance_heatmap
+
+    floor = report.variance_floor.floor
+    fig = variance_heatmap(np.asarray(probe.pixel_min_variance), shape=shape,
+                           floor=floor if floor is not None and floor > 0 else None,
+                           title="probe: smallest variance per pixel")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    return buf.getvalue()
+
+
 def probe_figure(report: AuditReport) -> bytes | None:
     """The probe figure as PNG bytes (None without a probe)."""
     if report.audited == "objective":
@@ -131,15 +169,22 @@ def _context(report: AuditReport) -> dict[str, Any]:
             "num": _num, "cell": _cell, "versions": versions(), "caption": CAPTION}
 
 
-def render_markdown(report: AuditReport, *, figure: str | None = "probe") -> str:
-    """The report as Markdown; the figure is referenced as ``figures/<figure>.png``."""
-    text = _env().get_template("report.md.j2").render(figure=figure, **_context(report))
+def render_markdown(report: AuditReport, *, figure: str | None = "probe",
+                    pixels: str | None = None) -> str:
+    """The report as Markdown; the figures are referenced as ``figures/<figure>.png`` and
+    ``figures/<pixels>.png`` (the per-pixel map, :func:`pixel_figure`)."""
+    text = _env().get_template("report.md.j2").render(figure=figure, pixels=pixels,
+                                                      pixel_caption=PIXEL_CAPTION, **_context(report))
     return "\n".join(line.rstrip() for line in text.splitlines()).strip() + "\n"
 
 
-def render_html(report: AuditReport, *, png: bytes | None = None) -> str:
-    """The report as one self-contained HTML page (the figure embedded as a data URI)."""
+def render_html(report: AuditReport, *, png: bytes | None = None,
+                pixels_png: bytes | None = None) -> str:
+    """The report as one self-contained HTML page (the figures embedded as data URIs)."""
     # One style sheet for every report: the verification report's.
     css = (resources.files("vaeproofs.report") / "templates" / "report.css").read_text("utf-8")
     data = base64.b64encode(png).decode("ascii") if png else None
-    return _env().get_template("report.html.j2").render(css=css, png=data, **_context(report))
+    pixels = base64.b64encode(pixels_png).decode("ascii") if pixels_png else None
+    return _env().get_template("report.html.j2").render(css=css, png=data, pixels_png=pixels,
+                                                        pixel_caption=PIXEL_CAPTION,
+                                                        **_context(report))

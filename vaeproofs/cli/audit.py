@@ -68,7 +68,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the point choice and the probe")
     p.add_argument("--json", metavar="OUT.json", type=Path, help="write the audit as JSON")
     p.add_argument("--report", metavar="DIR", type=Path,
-                   help="write DIR/report.md, DIR/report.html and DIR/figures/probe.png")
+                   help="write DIR/report.md, DIR/report.html and DIR/figures/probe.png (and "
+                   "DIR/figures/pixels.png for image data)")
+    p.add_argument("--image-shape", metavar="HxW", default=None,
+                   help="draw the probe's smallest variance per pixel as an H x W heat map in "
+                   "the report (default: the data's own shape when X is (n, H, W) or (n, 1, H, W); "
+                   "otherwise no map)")
     p.add_argument("--no-progress", action="store_true", help="don't show a progress bar")
     p.set_defaults(run=run)
 
@@ -136,6 +141,34 @@ def _load_data(path: Path) -> Any:
     return arr
 
 
+def _image_shape(spec: str | None, data: Any) -> tuple[int, int] | None:
+    """``--image-shape HxW`` checked against the data's values per point, or the data's own
+    (H, W) when it is image-shaped; None: no per-pixel map."""
+    import math
+
+    import numpy as np
+
+    if not isinstance(data, np.ndarray) or data.ndim < 2:
+        if spec is not None:
+            raise InvalidArgumentError("--image-shape", "needs one data array of shape (n, ...) "
+                                                        "(a VAE's --data), not batches of several arrays")
+        return None
+    per_point = math.prod(data.shape[1:])
+    if spec is None:
+        trailing = data.shape[1:] if data.ndim == 3 else data.shape[2:] if (
+            data.ndim == 4 and data.shape[1] == 1) else None
+        return (int(trailing[0]), int(trailing[1])) if trailing else None
+    parts = spec.lower().split("x")
+    if len(parts) != 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise InvalidArgumentError("--image-shape", f"must be HxW with two positive integers "
+                                                    f"(e.g. 8x8), got {spec!r}")
+    shape = (int(parts[0]), int(parts[1]))
+    if shape[0] * shape[1] != per_point:
+        raise InvalidArgumentError("--image-shape", f"must hold the data's {per_point} values per "
+                                                    f"point, got {spec} ({shape[0] * shape[1]})")
+    return shape
+
+
 def _model(factory: Any) -> tuple[Any, Any]:
     import torch
 
@@ -154,8 +187,9 @@ def _model(factory: Any) -> tuple[Any, Any]:
     return model, optimizer
 
 
-def _write(args: argparse.Namespace, planned: dict[str, Path], report: Any) -> None:
-    from vaeproofs.audit.report import probe_figure, render_html, render_markdown
+def _write(args: argparse.Namespace, planned: dict[str, Path], report: Any,
+           image_shape: tuple[int, int] | None = None) -> None:
+    from vaeproofs.audit.report import pixel_figure, probe_figure, render_html, render_markdown
     from vaeproofs.outputs import write_atomic, write_json
 
     doc = report.to_json()
@@ -168,8 +202,12 @@ def _write(args: argparse.Namespace, planned: dict[str, Path], report: Any) -> N
         png = probe_figure(report)
         if png is not None:
             write_atomic(folder / "figures" / "probe.png", png)
-        write_atomic(folder / "report.md", render_markdown(report, figure="probe" if png else None))
-        write_atomic(folder / "report.html", render_html(report, png=png))
+        pixels = None if image_shape is None else pixel_figure(report, image_shape)
+        if pixels is not None:
+            write_atomic(folder / "figures" / "pixels.png", pixels)
+        write_atomic(folder / "report.md", render_markdown(report, figure="probe" if png else None,
+                                                           pixels="pixels" if pixels else None))
+        write_atomic(folder / "report.html", render_html(report, png=png, pixels_png=pixels))
 
 
 #: audit_vae's argument -> the option that sets it.
@@ -202,6 +240,10 @@ def run(args: argparse.Namespace) -> int:
     planned = plan_outputs(files={"--json": args.json}, dirs={"--report": args.report},
                            inputs=inputs, suffixes={"--json": (".json",)})
     data = _load_data(args.data)
+    image_shape = _image_shape(args.image_shape, data) if args.objective is None else None
+    if args.objective is not None and args.image_shape is not None:
+        raise InvalidArgumentError("--image-shape", "draws a VAE probe's variances; it cannot be "
+                                                    "combined with --objective")
     model, optimizer = _model(load_callable("FACTORY", args.factory))
     if args.objective is not None:
         for opt in ("loss", "forward"):
@@ -230,7 +272,7 @@ def run(args: argparse.Namespace) -> int:
             raise
         raise InvalidArgumentError(option, _cli_words(exc.problem)) from None
     except AuditInterrupted as exc:
-        _write(args, planned, exc.report)
+        _write(args, planned, exc.report, image_shape)
         print("vaeproofs audit: interrupted; the record so far is written", file=sys.stderr)
         return EXIT_INTERRUPTED
     print(report.verdict)
@@ -246,7 +288,7 @@ def run(args: argparse.Namespace) -> int:
         print("\nadvice:")
         for item in report.advice:
             print(f"- {item.text}")
-    _write(args, planned, report)
+    _write(args, planned, report, image_shape)
     if "--report" in planned:
         print(f"report: {planned['--report'] / 'report.html'}")
     if report.decision == "conflict":

@@ -3,9 +3,9 @@
 :func:`variance_heatmap` draws log10 of the smallest variance seen at each pixel of an
 image-shaped point (8 x 8 digits are readable), with the pixels below the data's noise
 level outlined, and the noise level and static floor on the colour bar.
-:func:`model_pixel_variance` computes the same map for a model on data, so that the
-audit's report can show it (the audit calls it on its probe's model; the monitor keeps
-its own running minimum).  matplotlib is imported only when a figure is drawn.
+:func:`model_pixel_variance` computes the same map for a model on data.  The monitor and
+the audit's probe keep their own running minimum over steps and draw it with
+:func:`variance_heatmap`.  matplotlib is imported only when a figure is drawn.
 """
 
 from __future__ import annotations
