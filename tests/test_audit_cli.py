@@ -48,6 +48,13 @@ def test_json_and_report(tmp_path: Path, data: Path, capsys: pytest.CaptureFixtu
     assert "figures/probe.png" in (rep / "report.md").read_text()
     assert (rep / "figures" / "probe.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "Undecided. Shown: the static floor is 0" in capsys.readouterr().out
+    # the probe's smallest variance per pixel, whose minimum is the smallest variance exactly;
+    # flat (n, 64) data and no --image-shape: no per-pixel map
+    probe = doc["probe"]
+    assert len(probe["pixel_min_variance"]) == 64
+    assert min(probe["pixel_min_variance"]) == probe["min_variance"]
+    assert not (rep / "figures" / "pixels.png").exists()
+    assert "pixels.png" not in (rep / "report.md").read_text()
 
 
 def test_floored_model_is_bounded(tmp_path: Path, data: Path) -> None:
@@ -150,18 +157,6 @@ def test_factory_returning_model_and_optimizer(tmp_path: Path, data: Path) -> No
     _validate(doc)
     # the example's head has floor 0; with no probe nothing shows the mean fitting: undecided
     assert rc == EXIT_UNDECIDED and doc["untrained_parameters"] == [] and doc["probe"] is None
-
-
-def test_the_probe_records_the_smallest_variance_per_pixel(tmp_path: Path, data: Path) -> None:
-    out, rep = tmp_path / "a.json", tmp_path / "rep"
-    main(["audit", f"{EXAMPLE}:make", "--data", str(data), "--variance", "logvar",
-          "--steps", "20", "--json", str(out), "--report", str(rep), "--no-progress"])
-    probe = json.loads(out.read_text())["probe"]
-    assert len(probe["pixel_min_variance"]) == 64
-    assert min(probe["pixel_min_variance"]) == probe["min_variance"]  # the same minimum, exactly
-    # flat (n, 64) data and no --image-shape: no per-pixel map
-    assert not (rep / "figures" / "pixels.png").exists()
-    assert "pixels.png" not in (rep / "report.md").read_text()
 
 
 def test_image_shape_draws_the_per_pixel_map_in_the_report(tmp_path: Path, data: Path) -> None:
