@@ -123,15 +123,16 @@ EXPENSIVE_FIRST = (
 #: Files that go to one worker together, each group as one unit, because they compute the
 #: same pure results and a worker computes each once (the memos under "sharing" below).
 #: The serial verify in test_cli_verify.py derives every derivation and evaluates every
-#: quick construction row, which test_derivation_scripts.py and test_constructions_torch.py
-#: reuse, and the linear ELBO's derivation is shared with test_symbolic_linear.py; the two
-#: files that judge the constructions' exact objectives evaluate many of the same points.
-#: Apart, two workers computed all of these twice (about 24 s of CPU for the first group,
-#: measured by logging the memos' misses per worker).
+#: quick construction row, which test_derivation_scripts.py, test_constructions_torch.py
+#: and test_claims.py reuse; the linear ELBO's derivation is shared with
+#: test_symbolic_linear.py; and the constructions' test files evaluate many of the same
+#: exact objectives.  Apart, two workers computed these twice (about 20 s of CPU for the
+#: derivations and rows, 9 s for the objectives, measured by logging the memos' misses per
+#: worker); together they are about half the suite's CPU, so the other worker takes the rest.
 SAME_WORKER = (
     ("test_cli_verify.py", "test_derivation_scripts.py", "test_constructions_torch.py",
-     "test_symbolic_linear.py"),
-    ("test_constructions_math.py", "test_properties_constructions.py"),
+     "test_symbolic_linear.py", "test_constructions_math.py", "test_properties_constructions.py",
+     "test_claims.py"),
 )
 _UNIT = {name: group[0] for group in SAME_WORKER for name in group}
 
