@@ -191,3 +191,21 @@ def test_image_shaped_data_gives_its_own_shape() -> None:
     assert _image_shape(None, np.zeros((5, 64))) is None
     assert _image_shape(None, np.zeros((5, 3, 8, 8))) is None  # colour: no single map
     assert _image_shape("4x16", np.zeros((5, 64))) == (4, 16)
+
+
+def test_a_map_shape_that_does_not_hold_the_models_outputs_is_named() -> None:
+    import importlib.util
+
+    from vaeproofs.audit import audit_vae
+    from vaeproofs.audit.report import pixel_figure
+    from vaeproofs.errors import InvalidArgumentError
+
+    spec = importlib.util.spec_from_file_location("audit_example", EXAMPLE)
+    assert spec is not None and spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    x = np.random.default_rng(0).uniform(0, 1, size=(20, 64))
+    report = audit_vae(example.make(), x, variance="logvar", steps=5)
+    assert pixel_figure(report, (8, 8))[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(InvalidArgumentError, match=r"image_shape.*64"):
+        pixel_figure(report, (4, 4))

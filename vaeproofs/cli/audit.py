@@ -202,7 +202,12 @@ def _write(args: argparse.Namespace, planned: dict[str, Path], report: Any,
         png = probe_figure(report)
         if png is not None:
             write_atomic(folder / "figures" / "probe.png", png)
-        pixels = None if image_shape is None else pixel_figure(report, image_shape)
+        pixels = None
+        if image_shape is not None:
+            try:
+                pixels = pixel_figure(report, image_shape)
+            except InvalidArgumentError as exc:  # the model's outputs are not the data's pixels
+                print(f"vaeproofs audit: no per-pixel map: {exc.problem}", file=sys.stderr)
         if pixels is not None:
             write_atomic(folder / "figures" / "pixels.png", pixels)
         write_atomic(folder / "report.md", render_markdown(report, figure="probe" if png else None,
