@@ -170,6 +170,73 @@ def test_where_the_smallest_variance_sits_and_the_pixel_map() -> None:
     assert monitor.point_min_log_variance[7] == pytest.approx(math.log(1e-6) / 9)
 
 
+def _point_mean(row: np.ndarray, constant: np.ndarray) -> float:
+    """A point's mean log-variance over the varying pixels; nan when a constant pixel is not
+    finite (the documented way a non-finite value anywhere shows in the means)."""
+    return math.nan if not np.isfinite(row[constant]).all() else float(row[~constant].mean())
+
+
+def _reference_rows(windows: list[tuple[np.ndarray, np.ndarray]], constant: np.ndarray) -> list[dict]:
+    """Each step's row computed on its own, in float64 with numpy (docs/monitor.md)."""
+    rows = []
+    for s, objective in windows:
+        means = np.array([_point_mean(row, constant) for row in s])
+        rows.append({"min_log_variance": s.min(), "min_point_log_variance": means.min(),
+                     "max_objective": objective.max()})
+    return rows
+
+
+@pytest.mark.parametrize("check_every", [1, 3, 7])
+def test_each_window_gives_the_rows_each_step_gives_on_its_own(check_every: int) -> None:
+    # 7 steps of (B = 5, D = 6) log-variances, pixels 0 and 4 constant in the data, one
+    # infinity on a constant pixel at step 3 and a nan on a varying pixel at step 5:
+    # however the steps are grouped into windows, every row, the pixel map, the per-point
+    # minima and the first non-finite step are what the steps give one by one.
+    rng = np.random.default_rng(7)
+    data = rng.normal(size=(12, 6))
+    data[:, [0, 4]] = 0.25
+    steps = [(rng.normal(size=(5, 6)), rng.normal(size=5)) for _ in range(7)]
+    steps[2][0][1, 4] = math.inf
+    steps[4][0][3, 2] = math.nan
+    index = [rng.permutation(12)[:5] for _ in range(7)]
+    monitor = CollapseMonitor(data, noise_variance=1e-12, check_every=check_every, emit=False)
+    for (s, objective), idx in zip(steps, index, strict=True):
+        monitor.update(torch.tensor(s, dtype=torch.float32), objective=torch.tensor(objective),
+                       index=torch.tensor(idx))
+    monitor.flush()
+    s32 = [(s.astype(np.float32).astype(np.float64), o) for s, o in steps]
+    constant = np.zeros(6, dtype=bool)
+    constant[[0, 4]] = True
+    assert monitor.limits is not None and (monitor.limits.constant == constant).all()
+    # Minima and maxima are exact; a mean of m = 4 float32 values with exact weights 1/4,
+    # summed in float32, is within gamma_m max|x| ~ m u max|x| of the exact one (u = 2^-24;
+    # Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed. 2002, section 3.1).
+    finite = np.concatenate([s[np.isfinite(s)] for s, _ in s32])
+    mean_tol = 4 * 2.0**-24 * float(np.abs(finite).max())
+    for row, ref in zip(monitor.rows, _reference_rows(s32, constant), strict=True):
+        for key, value in ref.items():
+            if math.isnan(value):
+                assert math.isnan(row[key]), (row["step"], key)
+            elif key == "min_point_log_variance":
+                assert row[key] == pytest.approx(value, rel=0, abs=mean_tol), (row["step"], key)
+            else:
+                assert row[key] == value, (row["step"], key)
+    assert [e.code for e in monitor.events] == ["non-finite"] and monitor.events[0].step == 3
+    with np.errstate(invalid="ignore"):
+        stacked = np.stack([s for s, _ in s32])
+        pixel_ref = np.where(np.isnan(stacked.min(axis=1)), np.inf, stacked.min(axis=1)).min(axis=0)
+    assert np.array_equal(monitor.pixel_min_variance, np.exp(pixel_ref))
+    point_ref: dict[int, float] = {}
+    for (s, _), idx in zip(s32, index, strict=True):
+        for row_s, i in zip(s, idx, strict=True):
+            g = _point_mean(row_s, constant)
+            if math.isfinite(g):
+                point_ref[int(i)] = min(g, point_ref.get(int(i), math.inf))
+    got = monitor.point_min_log_variance
+    assert got.keys() == point_ref.keys()
+    assert all(got[i] == pytest.approx(point_ref[i], rel=0, abs=mean_tol) for i in got)
+
+
 def test_variance_kinds_agree() -> None:
     v = torch.tensor([[1e-3, 2e-3], [0.5, 1.0]], dtype=torch.float64)
     minima = []

@@ -21,6 +21,7 @@ point's mean log-variance over its non-constant pixels, docs/monitor.md), and wh
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import sys
@@ -37,7 +38,7 @@ from vaeproofs.constants import LOG_2PI
 from vaeproofs.errors import InvalidArgumentError
 from vaeproofs.monitor.events import CODES, CollapseWarning, MonitorEvent, VarianceNotice, make_event
 from vaeproofs.monitor.limits import DataLimits, data_limits
-from vaeproofs.monitor.reduce import Reduced, reduce_window, to_log_variance
+from vaeproofs.monitor.reduce import PixelMask, Reduced, reduce_window, to_log_variance
 from vaeproofs.monitor.thresholds import Thresholds, fit_trend
 from vaeproofs.validation import check_int_range
 
@@ -57,6 +58,15 @@ def _caller_level() -> int:
     while frame is not None and os.path.dirname(frame.f_code.co_filename) == here:
         frame, level = frame.f_back, level + 1
     return level
+
+
+def _exp(s: float) -> float:
+    """exp(s), inf past float64's range, nan for nan."""
+    return math.exp(s) if s < 709.0 else (math.inf if s > 0 else s)
+
+
+def _signature(item: tuple[int, Tensor, Tensor | None, Tensor | None]) -> tuple[Any, ...]:
+    return item[1].shape, item[2] is None, item[3] is None
 
 
 def _select(out: Any, output: int | str | Callable[[Any], Tensor] | None) -> Tensor:
@@ -134,15 +144,16 @@ class CollapseMonitor:
         self.stop_reason: MonitorEvent | None = None
         self._pending: list[tuple[int, Tensor, Tensor | None, Tensor | None]] = []
         self._last_fit: tuple[Tensor, Tensor] | None = None
-        self._trend: np.ndarray | None = None
+        self._trend: tuple[np.ndarray, np.ndarray] = (np.empty(0), np.empty(0))
+        self._spread_level: float | None = None
         self._said: set[str] = set()
         self._step = 0
         self._captured: Tensor | None = None
         self._handles: list[Any] = []
-        self._pixel_min: Tensor | None = None
-        self._point_min: dict[int, float] = {}
-        self._varying: Tensor | None = None
-        self._where: tuple[int, int | None, bool] | None = None
+        self._pixel_min: np.ndarray | None = None
+        self._point_best = np.empty(0)
+        self._mask: PixelMask | None = None
+        self._buffer: Tensor | None = None
         self._fit: Any = None
         self._burn_end: int | None = None
 
@@ -235,50 +246,42 @@ class CollapseMonitor:
         if not self._pending:
             return []
         pending, self._pending = self._pending, []
-        groups: list[list[tuple[int, Tensor, Tensor | None, Tensor | None]]] = []
-        for item in pending:  # consecutive steps of one shape are reduced together
-            if groups and groups[-1][0][1].shape == item[1].shape and \
-                    (groups[-1][0][2] is None) == (item[2] is None) and \
-                    (groups[-1][0][3] is None) == (item[3] is None):
-                groups[-1].append(item)
-            else:
-                groups.append([item])
         rows: list[dict[str, Any]] = []
-        for group in groups:
-            rows.extend(self._check(group))
+        # consecutive steps of one shape, with the same inputs given, are reduced together
+        for _, group in itertools.groupby(pending, key=_signature):
+            rows.extend(self._check(list(group)))
         return rows
 
-    def _varying_mask(self, dim: int, device: torch.device) -> Tensor | None:
-        if self.limits is None:
-            return None
-        if self.limits.dim != dim:
+    def _pixel_mask(self, dim: int, device: torch.device, dtype: torch.dtype) -> PixelMask:
+        if self.limits is not None and self.limits.dim != dim:
             raise InvalidArgumentError("variance", f"has {dim} values per point, the data "
                                                    f"{self.limits.dim} pixels")
-        if self._varying is None or self._varying.device != device:
-            self._varying = torch.as_tensor(~self.limits.constant, device=device)
-        return self._varying
+        mask = self._mask
+        if mask is None or mask.constant.shape[0] != dim or mask.weights.device != device or \
+                mask.weights.dtype != dtype:
+            mask = PixelMask.make(None if self.limits is None else self.limits.constant, dim, device, dtype)
+            self._mask = mask
+        return mask
 
     def _check(self, group: list[tuple[int, Tensor, Tensor | None, Tensor | None]]) -> list[dict[str, Any]]:
         steps = [item[0] for item in group]
-        s = to_log_variance(torch.stack([item[1] for item in group]).flatten(2), self.kind)
-        mask = self._varying_mask(s.shape[-1], s.device)
         k = len(group)
         objectives = [item[2] for item in group if item[2] is not None]
         indices = [item[3] for item in group if item[3] is not None]
+        s = to_log_variance(self._stack([item[1] for item in group]), self.kind).flatten(2)
         objective = torch.stack(objectives).reshape(k, -1) if len(objectives) == k else None
         index = torch.stack(indices).reshape(k, -1) if len(indices) == k else None
-        red = reduce_window(s, mask, objective, index)
+        red = reduce_window(s, self._pixel_mask(s.shape[-1], s.device, s.dtype), objective, index)
         self._pixel_min = red.pixel_min if self._pixel_min is None else \
-            torch.minimum(self._pixel_min, red.pixel_min)
-        for i, g in red.point_min.items():
-            self._point_min[i] = min(g, self._point_min.get(i, math.inf))
-        rows = [{"step": t, "min_variance": math.exp(smin) if smin < 710 else math.inf,
-                 "min_log_variance": smin, "min_point_log_variance": g}
+            np.minimum(self._pixel_min, red.pixel_min)
+        if red.point_index is not None and red.point_values is not None:
+            self._merge_point_min(red.point_index, red.point_values)
+        rows = [{"step": t, "min_variance": _exp(smin), "min_log_variance": smin,
+                 "min_point_log_variance": g}
                 for t, smin, g in zip(steps, red.min_log_variance, red.point_log_variance, strict=True)]
         if red.max_objective is not None:
             for row, o in zip(rows, red.max_objective, strict=True):
                 row["max_objective"] = o
-        self._where = (red.where_pixel, red.where_point, red.where_from_index)
         slope = self._update_trend(steps, red.point_log_variance)
         rows[-1]["trend_slope"] = slope  # type: ignore[assignment]
         calibration = self._calibration(group[-1][1])
@@ -287,6 +290,38 @@ class CollapseMonitor:
         self.rows.extend(rows)
         self._decide(red, steps, slope)
         return rows
+
+    def _stack(self, tensors: list[Tensor]) -> Tensor:
+        """``torch.stack(tensors)``; on the CPU into a buffer kept from one check to the next.
+
+        On the CPU a fresh (K, B, ...) block comes from the C allocator, which may hand back
+        new pages each time (their first touch then costs more than the copy); a kept
+        buffer makes the check's cost independent of that.  Other devices have PyTorch's
+        caching allocator, which reuses blocks by itself.
+        """
+        first = tensors[0]
+        if first.device.type != "cpu":
+            return torch.stack(tensors)
+        shape = (len(tensors), *first.shape)
+        buf = self._buffer
+        if buf is None or buf.shape != shape or buf.dtype != first.dtype:
+            buf = self._buffer = torch.empty(shape, dtype=first.dtype)
+        return torch.stack(tensors, out=buf)
+
+    def _merge_point_min(self, index: np.ndarray, values: np.ndarray) -> None:
+        """Per training point, the smallest mean log-variance seen (nan never counts)."""
+        if index.size == 0:
+            return
+        if int(index.min()) < 0:
+            raise InvalidArgumentError("index", f"must hold training-set indices >= 0, got "
+                                                f"{int(index.min())}")
+        size = int(index.max()) + 1
+        if self._point_best.size < size:
+            grown = np.full(max(size, 2 * self._point_best.size), np.inf)
+            grown[:self._point_best.size] = self._point_best
+            self._point_best = grown
+        ok = ~np.isnan(values)
+        np.minimum.at(self._point_best, index[ok], values[ok])
 
     def _calibration(self, last: Tensor) -> float | None:
         if self._last_fit is None:
@@ -299,7 +334,7 @@ class CollapseMonitor:
         r2 = (x.reshape(s.shape) - mean.reshape(s.shape)).square()
         return float((r2 * torch.exp(-s)).mean())
 
-    def _burn_in_end(self, steps: list[int], values: list[float]) -> int | None:
+    def _burn_in_end(self, steps: np.ndarray, values: np.ndarray) -> int | None:
         """The step after which the trend's points count (see :mod:`.thresholds`)."""
         th = self.thresholds
         if th.burn_in is not None:
@@ -307,29 +342,36 @@ class CollapseMonitor:
         if self.limits is None:
             return th.window
         if self._burn_end is None:
-            spread = float(self.limits.pixel_variance[~self.limits.constant].mean())
-            level = math.log(spread) if spread > 0 else -math.inf
-            self._burn_end = next((t for t, g in zip(steps, values, strict=True) if g < level), None)
+            if self._spread_level is None:
+                spread = float(self.limits.pixel_variance[~self.limits.constant].mean())
+                self._spread_level = math.log(spread) if spread > 0 else -math.inf
+            below = np.flatnonzero(values < self._spread_level)
+            self._burn_end = int(steps[below[0]]) if below.size else None
         return self._burn_end
 
-    def _update_trend(self, steps: list[int], values: list[float]) -> float | None:
+    def _update_trend(self, step_list: list[int], value_list: list[float]) -> float | None:
         """Keep the (step, value) pairs of the last W steps after the burn-in; fit them."""
         th = self.thresholds
         self._fit = None
+        steps = np.asarray(step_list, dtype=np.float64)
+        values = np.asarray(value_list, dtype=np.float64)
         start = self._burn_in_end(steps, values)
         if start is None:
             return None
-        keep = [(t, g) for t, g in zip(steps, values, strict=True) if t > start and math.isfinite(g)]
-        if keep:
-            new = np.asarray(keep, dtype=np.float64)
-            self._trend = new if self._trend is None else np.concatenate([self._trend, new])
-        last = steps[-1]
-        if self._trend is None:
+        t, v = self._trend
+        if start < step_list[0] and math.isfinite(sum(value_list)):  # the common case: keep all
+            t, v = np.concatenate((t, steps)), np.concatenate((v, values))
+        else:
+            keep = (steps > start) & np.isfinite(values)
+            if keep.any():
+                t, v = np.concatenate((t, steps[keep])), np.concatenate((v, values[keep]))
+        inside = t > step_list[-1] - th.window
+        if not inside.all():
+            t, v = t[inside], v[inside]
+        self._trend = (t, v)
+        if t.size < 2 or step_list[-1] < start + th.window:
             return None
-        self._trend = self._trend[self._trend[:, 0] > last - th.window]
-        if len(self._trend) < 2 or last < start + th.window:
-            return None
-        self._fit = fit_trend(self._trend[:, 0], self._trend[:, 1])
+        self._fit = fit_trend(t, v)
         return self._fit.slope
 
     # -- events ---------------------------------------------------------------------------------
@@ -356,13 +398,14 @@ class CollapseMonitor:
         """The smallest variance seen at each pixel, shaped like one data point."""
         if self._pixel_min is None:
             return None
-        arr = torch.exp(self._pixel_min.double()).cpu().numpy()
+        arr = np.exp(self._pixel_min.astype(np.float64))
         return arr.reshape(self.limits.shape) if self.limits is not None else arr
 
     @property
     def point_min_log_variance(self) -> dict[int, float]:
         """Per training point (when ``index`` was passed): its smallest mean log-variance."""
-        return dict(self._point_min)
+        seen = np.flatnonzero(np.isfinite(self._point_best))
+        return dict(zip(seen.tolist(), self._point_best[seen].tolist(), strict=True))
 
     @property
     def cap_per_point(self) -> float | None:

@@ -29,10 +29,12 @@ __all__ = ["decide"]
 ROUNDING_EPS = 8
 
 
-def _where(monitor: CollapseMonitor) -> str:
-    if monitor._where is None:
-        return "an unknown pixel"
-    pixel, point, from_index = monitor._where
+#: The rounding allowed, as a relative amount of float32 values.
+_EPS = ROUNDING_EPS * float(torch.finfo(torch.float32).eps)
+
+
+def _where(monitor: CollapseMonitor, red: Reduced) -> str:
+    pixel, point, from_index = red.where()
     shape = monitor.limits.shape if monitor.limits is not None else ()
     return where_text(pixel, shape, point, from_index)
 
@@ -40,21 +42,23 @@ def _where(monitor: CollapseMonitor) -> str:
 def decide(monitor: CollapseMonitor, red: Reduced, steps: list[int], slope: float | None) -> None:
     """Say what the window shows (each event once; see the module docstring)."""
     say = monitor._say
+    said = monitor._said  # a message is composed only for an event not said yet
     for t, bad in zip(steps, red.non_finite, strict=True):
-        if bad:
+        if bad and "non-finite" not in said:
             say(t, "non-finite", "the variance output holds nan or inf values", at=t)
             break
-    eps = ROUNDING_EPS * torch.finfo(torch.float32).eps
+    eps = _EPS
     floor = monitor.floor
     last = steps[-1]
     if floor is not None and floor > 0:
         smallest = min(red.min_log_variance)
-        if math.isfinite(smallest) and smallest < math.log(floor) + math.log1p(-eps):
+        if "below-floor" not in said and math.isfinite(smallest) and \
+                smallest < math.log(floor) + math.log1p(-eps):
             t = steps[red.min_log_variance.index(smallest)]
-            say(t, "below-floor", f"variance {math.exp(smallest):.3g} at {_where(monitor)} is below "
+            say(t, "below-floor", f"variance {math.exp(smallest):.3g} at {_where(monitor, red)} is below "
                 f"the static floor {floor:.3g} the audit found", variance=math.exp(smallest), floor=floor)
         cap = monitor.cap_per_point
-        if cap is not None and red.max_objective is not None:
+        if cap is not None and red.max_objective is not None and "above-cap" not in said:
             best = max(red.max_objective)
             if best > cap + eps * (abs(cap) + monitor.limits.dim):  # type: ignore[union-attr]
                 t = steps[red.max_objective.index(best)]
@@ -64,7 +68,7 @@ def decide(monitor: CollapseMonitor, red: Reduced, steps: list[int], slope: floa
         return
     _collapse(monitor, last, slope)
     if monitor.reference_floor is not None and red.max_objective is not None and \
-            monitor.limits is not None:
+            monitor.limits is not None and "passed-reference-cap" not in said:
         ref_cap = -0.5 * monitor.limits.dim * (math.log(2 * math.pi) + math.log(monitor.reference_floor))
         best = max(red.max_objective)
         if best > ref_cap:
@@ -87,7 +91,7 @@ def _floor_text(monitor: CollapseMonitor) -> str:
 def _collapse(monitor: CollapseMonitor, last: int, slope: float | None) -> None:
     th = monitor.thresholds
     fit = monitor._fit
-    if slope is None or fit is None or slope >= 0:
+    if slope is None or fit is None or slope >= 0 or "collapse" in monitor._said:
         return
     if monitor.limits is not None:
         target = math.log(monitor.limits.noise_variance)
@@ -113,16 +117,19 @@ def _collapse(monitor: CollapseMonitor, last: int, slope: float | None) -> None:
 
 
 def _notices(monitor: CollapseMonitor, red: Reduced, steps: list[int]) -> None:
-    if monitor.limits is None:
+    said = monitor._said
+    if monitor.limits is None or ("below-noise" in said and "constant-pixels" in said):
         return
     noise = monitor.limits.noise_variance
     log_noise = math.log(noise)
-    for t, v in zip(steps, red.varying_min, strict=True):
-        if v < log_noise:
-            monitor._say(t, "below-noise", f"variance {math.exp(v):.3g} at {_where(monitor)} is below "
-                         f"the data's {monitor.limits.describe()}", variance=math.exp(v), noise=noise)
-            break
-    if red.constant_min is not None:
+    if "below-noise" not in said:
+        for t, v in zip(steps, red.varying_min, strict=True):
+            if v < log_noise:
+                monitor._say(t, "below-noise", f"variance {math.exp(v):.3g} at {_where(monitor, red)} is "
+                             f"below the data's {monitor.limits.describe()}", variance=math.exp(v),
+                             noise=noise)
+                break
+    if red.constant_min is not None and "constant-pixels" not in said:
         for t, v in zip(steps, red.constant_min, strict=True):
             if v < log_noise:
                 n_const = int(monitor.limits.constant.sum())

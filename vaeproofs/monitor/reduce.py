@@ -1,26 +1,35 @@
-"""The monitor's check: a window of K steps reduced in a few tensor operations, one transfer.
+"""The monitor's check: a window of K steps reduced in two passes and one transfer.
 
 Input: s, the log-variances of K steps, shape (K, B, D) (natural log of sigma^2 per
-pixel); the mask of the data's non-constant pixels; optionally the per-point objective
-(K, B) and the batch's training-set indices (K, B).  Output (:class:`Reduced`), per
-step: the smallest log-variance, the smallest mean log-variance of a point over its
-non-constant pixels (the log geometric-mean variance, docs/monitor.md), the smallest
-log-variance on varying and on constant pixels, the largest objective, whether any value
-was not finite; for the window: the smallest log-variance per pixel, per training point
-the smallest mean log-variance, and where the smallest variance sits.
+pixel); optionally the per-point objective (K, B) and the batch's training-set indices
+(K, B).  On the tensors' device, two passes over the K x B x D values: the minimum over
+the batch, per step and pixel (K, D), and the mean over the non-constant pixels, per
+step and point (K, B), the point's log geometric-mean variance (docs/monitor.md).  Those
+two small arrays (and the objective) travel to the host in one transfer; everything else
+is numpy on them.  Output (:class:`Reduced`), per step: the smallest log-variance, the
+smallest mean log-variance of a point, the smallest log-variance on varying and on
+constant pixels, the largest objective, whether any value was not finite; for the window:
+the smallest log-variance per pixel, the per-point means with their training-set indices,
+and where the smallest variance sits.
+
+Why this split: inside a training loop every call costs microseconds whatever its size
+(on the digits MLP a tensor operation on a few thousand values took about 10 us, a numpy
+call on them a few), so the check does on the device only the two passes that must read
+every value and works on the small arrays with as few numpy calls as it can
+(benchmarks/README.md (g)).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from vaeproofs.errors import InvalidArgumentError
 
-__all__ = ["Reduced", "reduce_window", "to_log_variance"]
+__all__ = ["PixelMask", "Reduced", "reduce_window", "to_log_variance"]
 
 
 def to_log_variance(t: Tensor, kind: str) -> Tensor:
@@ -36,9 +45,40 @@ def to_log_variance(t: Tensor, kind: str) -> Tensor:
     raise InvalidArgumentError("variance", f"must be logvar, var, std or logstd, got {kind!r}")
 
 
+@dataclass(frozen=True)
+class PixelMask:
+    """The data's constant pixels, prepared once for one device and dtype.
+
+    Attributes:
+        constant: host boolean mask (D,), True where the pixel is constant in the data.
+        has_constant: whether any pixel is constant.
+        weights: (D,) on the device: 1 / (number of varying pixels) on varying pixels and
+            0 on constant ones, so ``s @ weights`` is the mean over the varying pixels
+            (one matrix-vector pass, cheaper than a masked mean).
+    """
+
+    constant: np.ndarray
+    has_constant: bool
+    weights: Tensor
+
+    @classmethod
+    def make(cls, constant: np.ndarray | None, dim: int, device: torch.device,
+             dtype: torch.dtype) -> PixelMask:
+        """From the data's constant-pixel mask (None: no data, every pixel varies)."""
+        mask = np.zeros(dim, dtype=bool) if constant is None else np.asarray(constant, dtype=bool)
+        # all pixels constant: nothing varies, and the plain mean keeps a point's value defined
+        varying = np.ones(dim, dtype=bool) if mask.all() else ~mask
+        w = torch.as_tensor(varying / varying.sum(), dtype=dtype, device=device)
+        return cls(constant=mask, has_constant=bool(mask.any()), weights=w)
+
+
 @dataclass
 class Reduced:
-    """What one window of steps showed (see the module docstring)."""
+    """What one window of steps showed (see the module docstring).
+
+    Where the smallest variance sits is worked out only when a message names it
+    (:meth:`where`): that takes the window's values, which the check holds until it ends.
+    """
 
     min_log_variance: list[float]
     point_log_variance: list[float]
@@ -46,62 +86,64 @@ class Reduced:
     constant_min: list[float] | None
     max_objective: list[float] | None
     non_finite: list[bool]
-    pixel_min: Tensor
-    point_min: dict[int, float]
-    where_pixel: int
-    where_point: int | None
-    where_from_index: bool
+    pixel_min: np.ndarray
+    point_index: np.ndarray | None
+    point_values: np.ndarray | None
+    pixel_step_min: np.ndarray
+    window: Tensor
+    constant: np.ndarray
+
+    def where(self) -> tuple[int, int | None, bool]:
+        """(pixel, point, whether ``point`` is a training-set index or a batch row) of the
+        window's smallest variance on a varying pixel (nan skipped)."""
+        pm = self.pixel_step_min
+        b, d = self.window.shape[1:]
+        pv = np.where(self.constant | np.isnan(pm), np.inf, pm)
+        step, pixel = divmod(int(pv.argmin()), d)
+        column = self.window[step, :, pixel]
+        if column.dtype not in (torch.float32, torch.float64):
+            column = column.float()
+        values = column.cpu().numpy()
+        row = int(np.where(np.isnan(values), np.inf, values).argmin())
+        if self.point_index is None:
+            return pixel, row, False
+        return pixel, int(self.point_index[step * b + row]), True
 
 
-def reduce_window(s: Tensor, varying: Tensor | None, objective: Tensor | None,
+def _host(parts: list[Tensor]) -> np.ndarray:
+    """One transfer: the flattened parts, concatenated, as a float32/float64 numpy array."""
+    flat = torch.cat([p.reshape(-1) for p in parts]) if len(parts) > 1 else parts[0].reshape(-1)
+    if flat.dtype not in (torch.float32, torch.float64):
+        flat = flat.float()
+    return flat.cpu().numpy()
+
+
+def reduce_window(s: Tensor, mask: PixelMask, objective: Tensor | None,
                   index: Tensor | None) -> Reduced:
     """Reduce (K, B, D) log-variances (see the module docstring).
 
-    Two passes over the K x B x D values: the mean over the pixels (K, B) and the minimum
-    over the batch (K, D); everything else works on those.  A nan or an infinity anywhere
-    in a row makes that row's mean non-finite, so the means also say which steps held
-    non-finite values.
+    A nan or an infinity anywhere in a point's row makes that point's mean non-finite
+    (a 0 weight times an infinity is nan), so the means also say which steps held
+    non-finite values.  nan propagates into the per-step minima, as in ``torch.amin``;
+    the minima over varying pixels and the pixel map skip it (an all-nan set gives inf).
     """
     k, b, d = s.shape
-    has_constant = varying is not None and not bool(varying.all())
-    pm = s.amin(1)  # (K, D): per step, the smallest log-variance of each pixel over the batch
-    if has_constant:
-        assert varying is not None
-        g = s @ (varying.to(s.dtype) / int(varying.sum()))
-        pv = pm.masked_fill(~varying, math.inf)
-        cmin: Tensor | None = pm[:, ~varying].amin(1)
-    else:
-        g = s.mean(-1)
-        pv, cmin = pm, None
-    pv = torch.nan_to_num(pv, nan=math.inf)
-    rows = [pm.amin(1), g.amin(1), pv.amin(1)]
-    if cmin is not None:
-        rows.append(cmin)
-    if objective is not None:
-        if objective.shape != (k, b):
-            raise InvalidArgumentError("objective", f"must hold one value per point of the batch, "
-                                                    f"shape ({b},), got {tuple(objective.shape[1:])}")
-        rows.append(objective.amax(1))
-    at = pv.reshape(-1).argmin()
-    pack = torch.cat([torch.stack([r.double() for r in rows]).flatten(),
-                      (~torch.isfinite(g)).any(1).double(), at.double().reshape(1)]).cpu().tolist()
-    cols = [pack[i * k:(i + 1) * k] for i in range(len(rows) + 1)]
-    step, pixel = divmod(int(pack[-1]), d)
-    row = int(torch.nan_to_num(s[step, :, pixel], nan=math.inf).argmin())
-    point_min: dict[int, float] = {}
-    where_point: int | None = row
-    if index is not None:
-        idx = index.reshape(-1).long()
-        where_point = int(idx[step * b + row])
-        size = int(idx.max()) + 1
-        best = torch.full((size,), math.inf, dtype=torch.float64, device=g.device)
-        best = best.scatter_reduce(0, idx, g.reshape(-1).double(), reduce="amin")
-        seen = torch.isfinite(best)
-        point_min = dict(zip(torch.nonzero(seen).flatten().tolist(), best[seen].tolist(), strict=True))
-    pixel_min = torch.nan_to_num(pm.amin(0), nan=math.inf)
-    return Reduced(min_log_variance=cols[0], point_log_variance=cols[1], varying_min=cols[2],
-                   constant_min=cols[3] if has_constant else None,
-                   max_objective=cols[len(rows) - 1] if objective is not None else None,
-                   non_finite=[bool(v) for v in cols[len(rows)]], pixel_min=pixel_min,
-                   point_min=point_min, where_pixel=pixel, where_point=where_point,
-                   where_from_index=index is not None)
+    if objective is not None and tuple(objective.shape) != (k, b):
+        raise InvalidArgumentError("objective", f"must hold one value per point of the batch, "
+                                                f"shape ({b},), got {tuple(objective.shape[1:])}")
+    pm_t = s.amin(1)  # (K, D): per step, the smallest log-variance of each pixel over the batch
+    g_t = s @ mask.weights  # (K, B): per step, each point's mean over the varying pixels
+    host = _host([pm_t, g_t] if objective is None else [pm_t, g_t, objective])
+    pm = host[:k * d].reshape(k, d)
+    g = host[k * d:k * d + k * b].reshape(k, b)
+    varying = pm[:, ~mask.constant] if mask.has_constant else pm
+    return Reduced(
+        min_log_variance=pm.min(1).tolist(), point_log_variance=g.min(1).tolist(),
+        varying_min=np.fmin.reduce(varying, axis=1, initial=np.inf).tolist(),
+        constant_min=pm[:, mask.constant].min(1).tolist() if mask.has_constant else None,
+        max_objective=None if objective is None else host[k * (d + b):].reshape(k, b).max(1).tolist(),
+        non_finite=(~np.isfinite(g).all(1)).tolist(),
+        pixel_min=np.fmin.reduce(pm, axis=0, initial=np.inf),
+        point_index=None if index is None else index.reshape(-1).to("cpu", torch.int64).numpy(),
+        point_values=None if index is None else g.reshape(-1).astype(np.float64),
+        pixel_step_min=pm, window=s, constant=mask.constant)

@@ -113,10 +113,13 @@ def fit_trend(steps: np.ndarray, values: np.ndarray) -> Trend:
     """Least-squares slope and fitted value at the last step (needs two distinct steps)."""
     t = np.asarray(steps, dtype=np.float64)
     v = np.asarray(values, dtype=np.float64)
-    if t.size < 2 or t.size != v.size or float(t.max() - t.min()) <= 0:
+    if t.size < 2 or t.size != v.size:
         raise InvalidArgumentError("steps", f"need two or more distinct steps with one value each, "
                                             f"got {t.size} steps and {v.size} values")
-    tc = t - t.mean()
-    slope = float((tc * (v - v.mean())).sum() / (tc * tc).sum())
-    level = float(v.mean() + slope * (t[-1] - t.mean()))
-    return Trend(slope=slope, level=level, steps=int(t.size))
+    t_mean, v_mean = float(t.sum()) / t.size, float(v.sum()) / v.size  # = mean(), without its wrapper
+    tc = t - t_mean
+    spread = float(tc @ tc)  # > 0 exactly when two steps differ
+    if not spread > 0:
+        raise InvalidArgumentError("steps", f"need two or more distinct steps, got {t.size} equal ones")
+    slope = float(tc @ (v - v_mean)) / spread
+    return Trend(slope=slope, level=v_mean + slope * (float(t[-1]) - t_mean), steps=int(t.size))
