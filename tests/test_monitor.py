@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -19,6 +20,8 @@ from vaeproofs.monitor import (
     data_limits,
     fit_trend,
 )
+from vaeproofs.monitor.reduce import gather_to_host, host_arrays
+from vaeproofs.monitor.thresholds import SlidingFit
 from vaeproofs.numeric.data import digits_dataset
 
 NOISE = 1e-4  # the stated noise level of the synthetic streams: log = -9.2103
@@ -56,6 +59,61 @@ def test_fit_trend_and_derived_thresholds() -> None:
     assert (th.window, th.horizon, th.burn_in) == (334, 334, None)  # ceil(1 / lr); burn-in from data
     assert th.min_rate == pytest.approx(1.5e-3)
     assert Thresholds.derive().window == 1000  # Adam's default lr 1e-3
+
+
+def _exact_line(pairs: list[tuple[int, float]]) -> tuple[Fraction, Fraction, Fraction]:
+    """Least-squares slope, level at the largest step and the steps' centred spread
+    sum (t - mean t)^2, in exact rational arithmetic."""
+    t = [Fraction(p[0]) for p in pairs]
+    v = [Fraction(p[1]) for p in pairs]
+    n = len(pairs)
+    tm, vm = sum(t) / n, sum(v) / n
+    spread = sum((a - tm) ** 2 for a in t)
+    slope = sum((a - tm) * (b - vm) for a, b in zip(t, v, strict=True)) / spread
+    return slope, vm + slope * (max(t) - tm), spread
+
+
+@pytest.mark.parametrize("offset", [0, 10**6])
+def test_the_sliding_fit_is_the_least_squares_line_of_its_window(offset: int) -> None:
+    # A random walk with a drift fed in chunks of 50 steps (one chunk with its steps
+    # shuffled), the window W = 334 sliding over 6000 steps from step 1 or 10^6 + 1.
+    # Error bound, first order in eps for recursive sums (Higham 2002, section 4.2: each
+    # sum is off by at most eps times the sum of its partial sums' sizes): the sums are
+    # about a reference at most 2W steps back (re-based), so |u| <= 2W and |w| <= M, the
+    # values' range; at most 4W additions since a re-basing, n <= W kept pairs:
+    # err(S_uw - S_u S_w / n) <= 24 n W^2 M eps, err(S_uu - S_u^2 / n) <= 16 n W^3 eps, so
+    # |slope error| <= (24 n W^2 M + 16 n W^3 |slope|) eps / spread, spread the exact
+    # centred sum of squares of the kept steps.
+    window, eps = 334, 2.0**-52
+    rng = np.random.default_rng(3)
+    fit = SlidingFit(window)
+    kept: list[tuple[int, float]] = []
+    values = np.cumsum(rng.normal(scale=0.1, size=6000)) - 0.002 * np.arange(6000)
+    big_m = float(values.max() - values.min())
+    for start in range(0, 6000, 50):
+        steps = list(range(offset + start + 1, offset + start + 51))
+        if start == 1500:
+            rng.shuffle(steps)
+        chunk = [(t, float(values[t - offset - 1])) for t in steps]
+        fit.add([t for t, _ in chunk], [v for _, v in chunk])
+        last = steps[-1]
+        fit.expire(last)
+        kept = [p for p in kept + chunk if p[0] > last - window]
+        assert len(fit) == len(kept)
+        assert fit._t0 > last - 2 * window  # the sums' reference follows the window
+        line = fit.fit()
+        assert line is not None
+        slope, level, spread = _exact_line(kept)
+        n = len(kept)
+        slope_tol = (24 * n * window**2 * big_m + 16 * n * window**3 * abs(float(slope))) * eps
+        slope_tol /= float(spread)
+        assert abs(line.slope - float(slope)) <= slope_tol, start
+        level_tol = 4 * window * big_m * eps + 2 * window * slope_tol + 4 * eps * (abs(float(level)) + big_m)
+        assert abs(line.level - float(level)) <= level_tol, start
+    assert SlidingFit(10).fit() is None
+    same = SlidingFit(10)
+    same.add([5, 5, 5], [1.0, 2.0, 3.0])
+    assert same.fit() is None  # one step repeated: no line (fit_trend raises)
 
 
 def _stream(monitor: CollapseMonitor, logvar_of_step, steps: int, batch: int = 2,
@@ -188,17 +246,19 @@ def _reference_rows(windows: list[tuple[np.ndarray, np.ndarray]], constant: np.n
 
 @pytest.mark.parametrize("check_every", [1, 3, 7])
 def test_each_window_gives_the_rows_each_step_gives_on_its_own(check_every: int) -> None:
-    # 7 steps of (B = 5, D = 6) log-variances, pixels 0 and 4 constant in the data, one
+    # 7 steps of (B, D = 6) log-variances, B = 5 but 3 at step 6 (a batch of another
+    # shape is checked apart), pixels 0 and 4 constant in the data, one
     # infinity on a constant pixel at step 3 and a nan on a varying pixel at step 5:
     # however the steps are grouped into windows, every row, the pixel map, the per-point
     # minima and the first non-finite step are what the steps give one by one.
     rng = np.random.default_rng(7)
     data = rng.normal(size=(12, 6))
     data[:, [0, 4]] = 0.25
-    steps = [(rng.normal(size=(5, 6)), rng.normal(size=5)) for _ in range(7)]
+    sizes = [5, 5, 5, 5, 5, 3, 5]
+    steps = [(rng.normal(size=(b, 6)), rng.normal(size=b)) for b in sizes]
     steps[2][0][1, 4] = math.inf
     steps[4][0][3, 2] = math.nan
-    index = [rng.permutation(12)[:5] for _ in range(7)]
+    index = [rng.permutation(12)[:b] for b in sizes]
     monitor = CollapseMonitor(data, noise_variance=1e-12, check_every=check_every, emit=False)
     for (s, objective), idx in zip(steps, index, strict=True):
         monitor.update(torch.tensor(s, dtype=torch.float32), objective=torch.tensor(objective),
@@ -223,8 +283,8 @@ def test_each_window_gives_the_rows_each_step_gives_on_its_own(check_every: int)
                 assert row[key] == value, (row["step"], key)
     assert [e.code for e in monitor.events] == ["non-finite"] and monitor.events[0].step == 3
     with np.errstate(invalid="ignore"):
-        stacked = np.stack([s for s, _ in s32])
-        pixel_ref = np.where(np.isnan(stacked.min(axis=1)), np.inf, stacked.min(axis=1)).min(axis=0)
+        per_step = np.stack([s.min(axis=0) for s, _ in s32])  # each step's batch minimum per pixel
+        pixel_ref = np.where(np.isnan(per_step), np.inf, per_step).min(axis=0)
     assert np.array_equal(monitor.pixel_min_variance, np.exp(pixel_ref))
     point_ref: dict[int, float] = {}
     for (s, _), idx in zip(s32, index, strict=True):
@@ -235,6 +295,17 @@ def test_each_window_gives_the_rows_each_step_gives_on_its_own(check_every: int)
     got = monitor.point_min_log_variance
     assert got.keys() == point_ref.keys()
     assert all(got[i] == pytest.approx(point_ref[i], rel=0, abs=mean_tol) for i in got)
+
+
+def test_one_transfer_from_a_device_gives_the_arrays_the_cpu_views_give() -> None:
+    # The check's small arrays reach the host as views on the CPU and through one
+    # concatenated transfer from another device; the transfer is run here on CPU tensors
+    # of mixed dtypes and shapes and must give the same values.
+    parts = [torch.randn(3, 4), torch.randn(3, 5, dtype=torch.float64), torch.randn(3).half()]
+    views = host_arrays(parts)
+    gathered = gather_to_host([p if p.dtype != torch.float16 else p.float() for p in parts])
+    assert [v.shape for v in views] == [g.shape for g in gathered] == [(3, 4), (3, 5), (3,)]
+    assert all(np.array_equal(v.astype(np.float64), g) for v, g in zip(views, gathered, strict=True))
 
 
 def test_variance_kinds_agree() -> None:

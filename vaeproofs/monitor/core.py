@@ -21,7 +21,6 @@ point's mean log-variance over its non-constant pixels, docs/monitor.md), and wh
 
 from __future__ import annotations
 
-import itertools
 import math
 import os
 import sys
@@ -38,8 +37,16 @@ from vaeproofs.constants import LOG_2PI
 from vaeproofs.errors import InvalidArgumentError
 from vaeproofs.monitor.events import CODES, CollapseWarning, MonitorEvent, VarianceNotice, make_event
 from vaeproofs.monitor.limits import DataLimits, data_limits
-from vaeproofs.monitor.reduce import PixelMask, Reduced, reduce_window, to_log_variance
-from vaeproofs.monitor.thresholds import Thresholds, fit_trend
+from vaeproofs.monitor.reduce import (
+    PendingStep,
+    PixelMask,
+    Reduced,
+    Window,
+    reduce_window,
+    to_log_variance,
+    windows,
+)
+from vaeproofs.monitor.thresholds import SlidingFit, Thresholds
 from vaeproofs.validation import check_int_range
 
 __all__ = ["STOP_CODES", "CollapseMonitor"]
@@ -63,10 +70,6 @@ def _caller_level() -> int:
 def _exp(s: float) -> float:
     """exp(s), inf past float64's range, nan for nan."""
     return math.exp(s) if s < 709.0 else (math.inf if s > 0 else s)
-
-
-def _signature(item: tuple[int, Tensor, Tensor | None, Tensor | None]) -> tuple[Any, ...]:
-    return item[1].shape, item[2] is None, item[3] is None
 
 
 def _select(out: Any, output: int | str | Callable[[Any], Tensor] | None) -> Tensor:
@@ -142,9 +145,9 @@ class CollapseMonitor:
         self.rows: list[dict[str, Any]] = []
         self.events: list[MonitorEvent] = []
         self.stop_reason: MonitorEvent | None = None
-        self._pending: list[tuple[int, Tensor, Tensor | None, Tensor | None]] = []
+        self._pending: list[PendingStep] = []
         self._last_fit: tuple[Tensor, Tensor] | None = None
-        self._trend: tuple[np.ndarray, np.ndarray] = (np.empty(0), np.empty(0))
+        self._trend = SlidingFit(self.thresholds.window)
         self._spread_level: float | None = None
         self._said: set[str] = set()
         self._step = 0
@@ -243,13 +246,10 @@ class CollapseMonitor:
     # -- the check ----------------------------------------------------------------------------
     def flush(self) -> list[dict[str, Any]]:
         """Check the pending steps now; returns their rows (one dict per step)."""
-        if not self._pending:
-            return []
         pending, self._pending = self._pending, []
         rows: list[dict[str, Any]] = []
-        # consecutive steps of one shape, with the same inputs given, are reduced together
-        for _, group in itertools.groupby(pending, key=_signature):
-            rows.extend(self._check(list(group)))
+        for window in windows(pending):
+            rows.extend(self._check(window))
         return rows
 
     def _pixel_mask(self, dim: int, device: torch.device, dtype: torch.dtype) -> PixelMask:
@@ -263,14 +263,12 @@ class CollapseMonitor:
             self._mask = mask
         return mask
 
-    def _check(self, group: list[tuple[int, Tensor, Tensor | None, Tensor | None]]) -> list[dict[str, Any]]:
-        steps = [item[0] for item in group]
-        k = len(group)
-        objectives = [item[2] for item in group if item[2] is not None]
-        indices = [item[3] for item in group if item[3] is not None]
-        s = to_log_variance(self._stack([item[1] for item in group]), self.kind).flatten(2)
-        objective = torch.stack(objectives).reshape(k, -1) if len(objectives) == k else None
-        index = torch.stack(indices).reshape(k, -1) if len(indices) == k else None
+    def _check(self, window: Window) -> list[dict[str, Any]]:
+        steps = window.steps
+        k = len(steps)
+        s = to_log_variance(self._stack(window.variances), self.kind).flatten(2)
+        objective = torch.stack(window.objectives).reshape(k, -1) if window.objectives else None
+        index = torch.stack(window.indices).reshape(k, -1) if window.indices else None
         red = reduce_window(s, self._pixel_mask(s.shape[-1], s.device, s.dtype), objective, index)
         self._pixel_min = red.pixel_min if self._pixel_min is None else \
             np.minimum(self._pixel_min, red.pixel_min)
@@ -284,7 +282,7 @@ class CollapseMonitor:
                 row["max_objective"] = o
         slope = self._update_trend(steps, red.point_log_variance)
         rows[-1]["trend_slope"] = slope  # type: ignore[assignment]
-        calibration = self._calibration(group[-1][1])
+        calibration = self._calibration(window.variances[-1])
         if calibration is not None:
             rows[-1]["calibration"] = calibration
         self.rows.extend(rows)
@@ -334,7 +332,7 @@ class CollapseMonitor:
         r2 = (x.reshape(s.shape) - mean.reshape(s.shape)).square()
         return float((r2 * torch.exp(-s)).mean())
 
-    def _burn_in_end(self, steps: np.ndarray, values: np.ndarray) -> int | None:
+    def _burn_in_end(self, steps: list[int], values: list[float]) -> int | None:
         """The step after which the trend's points count (see :mod:`.thresholds`)."""
         th = self.thresholds
         if th.burn_in is not None:
@@ -345,34 +343,27 @@ class CollapseMonitor:
             if self._spread_level is None:
                 spread = float(self.limits.pixel_variance[~self.limits.constant].mean())
                 self._spread_level = math.log(spread) if spread > 0 else -math.inf
-            below = np.flatnonzero(values < self._spread_level)
-            self._burn_end = int(steps[below[0]]) if below.size else None
+            level = self._spread_level
+            self._burn_end = next((t for t, g in zip(steps, values, strict=True) if g < level), None)
         return self._burn_end
 
-    def _update_trend(self, step_list: list[int], value_list: list[float]) -> float | None:
+    def _update_trend(self, steps: list[int], values: list[float]) -> float | None:
         """Keep the (step, value) pairs of the last W steps after the burn-in; fit them."""
-        th = self.thresholds
         self._fit = None
-        steps = np.asarray(step_list, dtype=np.float64)
-        values = np.asarray(value_list, dtype=np.float64)
         start = self._burn_in_end(steps, values)
         if start is None:
             return None
-        t, v = self._trend
-        if start < step_list[0] and math.isfinite(sum(value_list)):  # the common case: keep all
-            t, v = np.concatenate((t, steps)), np.concatenate((v, values))
+        if start < steps[0] and math.isfinite(sum(values)):  # the common case: keep them all
+            self._trend.add(steps, values)
         else:
-            keep = (steps > start) & np.isfinite(values)
-            if keep.any():
-                t, v = np.concatenate((t, steps[keep])), np.concatenate((v, values[keep]))
-        inside = t > step_list[-1] - th.window
-        if not inside.all():
-            t, v = t[inside], v[inside]
-        self._trend = (t, v)
-        if t.size < 2 or step_list[-1] < start + th.window:
+            keep = [(t, g) for t, g in zip(steps, values, strict=True) if t > start and math.isfinite(g)]
+            self._trend.add([t for t, _ in keep], [g for _, g in keep])
+        last = steps[-1]
+        self._trend.expire(last)
+        if last < start + self.thresholds.window:
             return None
-        self._fit = fit_trend(t, v)
-        return self._fit.slope
+        self._fit = self._trend.fit()
+        return None if self._fit is None else self._fit.slope
 
     # -- events ---------------------------------------------------------------------------------
     def _say(self, step: int, code: str, what: str, **data: Any) -> None:

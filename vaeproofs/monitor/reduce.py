@@ -21,6 +21,7 @@ every value and works on the small arrays with as few numpy calls as it can
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +30,8 @@ from torch import Tensor
 
 from vaeproofs.errors import InvalidArgumentError
 
-__all__ = ["PixelMask", "Reduced", "reduce_window", "to_log_variance"]
+__all__ = ["PendingStep", "PixelMask", "Reduced", "Window", "gather_to_host", "host_arrays",
+           "reduce_window", "to_log_variance", "windows"]
 
 
 def to_log_variance(t: Tensor, kind: str) -> Tensor:
@@ -72,6 +74,42 @@ class PixelMask:
         return cls(constant=mask, has_constant=bool(mask.any()), weights=w)
 
 
+#: One step waiting for the next check: (step, variance, objective or None, indices or
+#: None), detached references only (nothing is computed per step).
+PendingStep = tuple[int, Tensor, Tensor | None, Tensor | None]
+
+
+@dataclass
+class Window:
+    """Consecutive pending steps with one signature: the variance's shape and which of the
+    objective and the indices were given; one window is stacked and reduced at once."""
+
+    steps: list[int]
+    variances: list[Tensor]
+    objectives: list[Tensor] | None
+    indices: list[Tensor] | None
+
+
+def _signature(item: PendingStep) -> tuple[object, ...]:
+    return item[1].shape, item[2] is None, item[3] is None
+
+
+def windows(pending: list[PendingStep]) -> list[Window]:
+    """The pending steps cut into windows of one signature (usually one window)."""
+    if not pending:
+        return []
+    k = len(pending)
+    steps, variances, objectives, indices = zip(*pending, strict=True)
+    shape = variances[0].shape
+    given_o = sum(o is not None for o in objectives)
+    given_i = sum(i is not None for i in indices)
+    if given_o not in (0, k) or given_i not in (0, k) or not all(v.shape == shape for v in variances):
+        return [w for _, group in itertools.groupby(pending, key=_signature) for w in windows(list(group))]
+    return [Window(steps=list(steps), variances=list(variances),
+                   objectives=list(objectives) if given_o else None,
+                   indices=list(indices) if given_i else None)]
+
+
 @dataclass
 class Reduced:
     """What one window of steps showed (see the module docstring).
@@ -110,12 +148,24 @@ class Reduced:
         return pixel, int(self.point_index[step * b + row]), True
 
 
-def _host(parts: list[Tensor]) -> np.ndarray:
-    """One transfer: the flattened parts, concatenated, as a float32/float64 numpy array."""
-    flat = torch.cat([p.reshape(-1) for p in parts]) if len(parts) > 1 else parts[0].reshape(-1)
-    if flat.dtype not in (torch.float32, torch.float64):
-        flat = flat.float()
-    return flat.cpu().numpy()
+def host_arrays(parts: list[Tensor]) -> list[np.ndarray]:
+    """The parts as float32/float64 numpy arrays: on the CPU, views of the same memory;
+    from another device, :func:`gather_to_host`."""
+    parts = [p if p.dtype in (torch.float32, torch.float64) else p.float() for p in parts]
+    if all(p.device.type == "cpu" for p in parts):
+        return [p.numpy() for p in parts]
+    return gather_to_host(parts)
+
+
+def gather_to_host(parts: list[Tensor]) -> list[np.ndarray]:
+    """The parts in float64 on the host, in one transfer (one synchronisation with the
+    device) however many there are."""
+    flat = torch.cat([p.reshape(-1).double() for p in parts]).cpu().numpy()
+    out, at = [], 0
+    for p in parts:
+        out.append(flat[at:at + p.numel()].reshape(tuple(p.shape)))
+        at += p.numel()
+    return out
 
 
 def reduce_window(s: Tensor, mask: PixelMask, objective: Tensor | None,
@@ -127,21 +177,19 @@ def reduce_window(s: Tensor, mask: PixelMask, objective: Tensor | None,
     non-finite values.  nan propagates into the per-step minima, as in ``torch.amin``;
     the minima over varying pixels and the pixel map skip it (an all-nan set gives inf).
     """
-    k, b, d = s.shape
+    k, b = s.shape[:2]
     if objective is not None and tuple(objective.shape) != (k, b):
         raise InvalidArgumentError("objective", f"must hold one value per point of the batch, "
                                                 f"shape ({b},), got {tuple(objective.shape[1:])}")
     pm_t = s.amin(1)  # (K, D): per step, the smallest log-variance of each pixel over the batch
     g_t = s @ mask.weights  # (K, B): per step, each point's mean over the varying pixels
-    host = _host([pm_t, g_t] if objective is None else [pm_t, g_t, objective])
-    pm = host[:k * d].reshape(k, d)
-    g = host[k * d:k * d + k * b].reshape(k, b)
+    pm, g, *rest = host_arrays([pm_t, g_t] if objective is None else [pm_t, g_t, objective])
     varying = pm[:, ~mask.constant] if mask.has_constant else pm
     return Reduced(
         min_log_variance=pm.min(1).tolist(), point_log_variance=g.min(1).tolist(),
         varying_min=np.fmin.reduce(varying, axis=1, initial=np.inf).tolist(),
         constant_min=pm[:, mask.constant].min(1).tolist() if mask.has_constant else None,
-        max_objective=None if objective is None else host[k * (d + b):].reshape(k, b).max(1).tolist(),
+        max_objective=rest[0].max(1).tolist() if rest else None,
         non_finite=(~np.isfinite(g).all(1)).tolist(),
         pixel_min=np.fmin.reduce(pm, axis=0, initial=np.inf),
         point_index=None if index is None else index.reshape(-1).to("cpu", torch.int64).numpy(),

@@ -47,6 +47,7 @@ comparison allows the float rounding of the variance's own dtype (a relative 8 e
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,7 +55,7 @@ import numpy as np
 from vaeproofs.errors import InvalidArgumentError
 from vaeproofs.validation import check_int_range, check_positive
 
-__all__ = ["ADAM_DEFAULT_LR", "RATE_FRACTION", "Thresholds", "Trend", "fit_trend"]
+__all__ = ["ADAM_DEFAULT_LR", "RATE_FRACTION", "SlidingFit", "Thresholds", "Trend", "fit_trend"]
 
 #: Adam's default learning rate (Kingma & Ba 2015, Algorithm 1; torch's default): the
 #: window is derived from it when neither a learning rate nor an optimiser is given.
@@ -123,3 +124,83 @@ def fit_trend(steps: np.ndarray, values: np.ndarray) -> Trend:
         raise InvalidArgumentError("steps", f"need two or more distinct steps, got {t.size} equal ones")
     slope = float(tc @ (v - v_mean)) / spread
     return Trend(slope=slope, level=v_mean + slope * (float(t[-1]) - t_mean), steps=int(t.size))
+
+
+class SlidingFit:
+    """The least-squares line of :func:`fit_trend` through the pairs of the last ``window``
+    steps, kept as running sums: each pair costs O(1) as it arrives and as it leaves.
+
+    The sums are of u = t - t0 and w = v - v0 about a reference pair (t0, v0), re-based on
+    the oldest kept pair whenever the reference has left the window, so that u stays
+    within about two windows and the centred sums S_uu - S_u^2 / n and S_uw - S_u S_w / n
+    lose at most a couple of digits to cancellation (Chan, Golub & LeVeque, "Algorithms
+    for computing the sample variance", The American Statistician 37, 1983: shifting by a
+    value near the mean).  Pairs arriving out of step order are put in order and the
+    sums recomputed from the kept pairs.
+    """
+
+    def __init__(self, window: int) -> None:
+        self.window = window
+        self._pairs: deque[tuple[float, float]] = deque()
+        self._t0 = self._v0 = 0.0
+        self._su = self._sw = self._suu = self._suw = 0.0
+
+    def __len__(self) -> int:
+        return len(self._pairs)
+
+    def add(self, steps: list[int], values: list[float]) -> None:
+        """Append pairs (finite values; steps in the order they came)."""
+        if not steps:
+            return
+        if not self._pairs:
+            self._t0, self._v0 = float(steps[0]), float(values[0])
+        t0, v0 = self._t0, self._v0
+        su, sw, suu, suw = self._su, self._sw, self._suu, self._suw
+        prev = self._pairs[-1][0] if self._pairs else -math.inf
+        in_order = True
+        for t, v in zip(steps, values, strict=True):
+            self._pairs.append((t, v))
+            in_order = in_order and t >= prev
+            prev = t
+            u, w = t - t0, v - v0
+            su, sw, suu, suw = su + u, sw + w, suu + u * u, suw + u * w
+        self._su, self._sw, self._suu, self._suw = su, sw, suu, suw
+        if not in_order:
+            self._rebuild(sort=True)
+
+    def expire(self, last: int) -> None:
+        """Drop the pairs at steps <= last - window."""
+        pairs, edge = self._pairs, last - self.window
+        if not pairs or pairs[0][0] > edge:
+            return
+        t0, v0 = self._t0, self._v0
+        su, sw, suu, suw = self._su, self._sw, self._suu, self._suw
+        while pairs and pairs[0][0] <= edge:
+            t, v = pairs.popleft()
+            u, w = t - t0, v - v0
+            su, sw, suu, suw = su - u, sw - w, suu - u * u, suw - u * w
+        self._su, self._sw, self._suu, self._suw = su, sw, suu, suw
+        if pairs and pairs[0][0] > t0 + self.window:
+            self._rebuild(sort=False)
+
+    def _rebuild(self, *, sort: bool) -> None:
+        """The sums again from the kept pairs, about the oldest one."""
+        pairs = sorted(self._pairs, key=lambda p: p[0]) if sort else list(self._pairs)
+        self._pairs = deque()
+        self._su = self._sw = self._suu = self._suw = 0.0
+        if pairs:
+            self.add([p[0] for p in pairs], [p[1] for p in pairs])  # type: ignore[misc]
+
+    def fit(self) -> Trend | None:
+        """The line through the kept pairs, its level at the largest kept step; None with
+        fewer than two distinct steps."""
+        n = len(self._pairs)
+        if n < 2:
+            return None
+        spread = self._suu - self._su * self._su / n
+        if not spread > 0:
+            return None
+        slope = (self._suw - self._su * self._sw / n) / spread
+        u_mean, w_mean = self._su / n, self._sw / n
+        last = self._pairs[-1][0] - self._t0
+        return Trend(slope=slope, level=self._v0 + w_mean + slope * (last - u_mean), steps=n)
