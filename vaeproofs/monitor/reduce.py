@@ -1,12 +1,12 @@
-"""The monitor's check: a window of K steps reduced in two passes and one transfer.
+"""The monitor's check: a window of K steps reduced in two passes, the rest in numpy.
 
 Input: s, the log-variances of K steps, shape (K, B, D) (natural log of sigma^2 per
 pixel); optionally the per-point objective (K, B) and the batch's training-set indices
 (K, B).  On the tensors' device, two passes over the K x B x D values: the minimum over
 the batch, per step and pixel (K, D), and the mean over the non-constant pixels, per
 step and point (K, B), the point's log geometric-mean variance (docs/monitor.md).  Those
-two small arrays (and the objective) travel to the host in one transfer; everything else
-is numpy on them.  Output (:class:`Reduced`), per step: the smallest log-variance, the
+two small arrays (and the objective) reach numpy as views on the CPU, or in one transfer
+from another device; everything else is numpy on them.  Output (:class:`Reduced`), per step: the smallest log-variance, the
 smallest mean log-variance of a point, the smallest log-variance on varying and on
 constant pixels, the largest objective, whether any value was not finite; for the window:
 the smallest log-variance per pixel, the per-point means with their training-set indices,
