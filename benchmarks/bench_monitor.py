@@ -18,7 +18,7 @@ grid (``vaeproofs/presets/onset.toml``; the subset and step counts are printed):
 the step of each monitor event against the step the run passed the floor's cap.
 
 Run ``python -m benchmarks.bench_monitor [--part overhead|onset] [--quick]`` (overhead options:
-``--check-every N``, ``--mlp-only``); ``--part
+``--check-every N``, ``--mlp-only``, ``--repeats N``, default 21); ``--part
 onset-collapsing`` and ``--part onset-controls`` split the onset table in two halves that
 can run side by side.
 """
@@ -264,7 +264,8 @@ def main(argv: list[str]) -> None:
     every = int(argv[argv.index("--check-every") + 1]) if "--check-every" in argv else None
     models = ("digits MLP",) if "--mlp-only" in argv else ("digits MLP", "conv VAE")
     if part in ("all", "overhead"):
-        _print_overhead(overhead(repeats=5 if quick else 21, steps=50 if quick else 200,
+        repeats = int(argv[argv.index("--repeats") + 1]) if "--repeats" in argv else 5 if quick else 21
+        _print_overhead(overhead(repeats=repeats, steps=50 if quick else 200,
                                  check_every=every, models=models))
     if part == "onset-long":  # not in "all": about the time of five 6000-step runs
         _onset_header()
