@@ -6,11 +6,11 @@ pixel); optionally the per-point objective (K, B) and the batch's training-set i
 the batch, per step and pixel (K, D), and the mean over the non-constant pixels, per
 step and point (K, B), the point's log geometric-mean variance (docs/monitor.md).  Those
 two small arrays (and the objective) reach numpy as views on the CPU, or in one transfer
-from another device; everything else is numpy on them.  Output (:class:`Reduced`), per step: the smallest log-variance, the
-smallest mean log-variance of a point, the smallest log-variance on varying and on
-constant pixels, the largest objective, whether any value was not finite; for the window:
-the smallest log-variance per pixel, the per-point means with their training-set indices,
-and where the smallest variance sits.
+from another device; everything else is numpy on them.  Output (:class:`Reduced`), per
+step: the smallest log-variance, the smallest mean log-variance of a point, the smallest
+log-variance on varying and on constant pixels, the largest objective, whether any value
+was not finite; for the window: the smallest log-variance per pixel, the per-point means
+with their training-set indices, and where the smallest variance sits.
 
 Why this split: inside a training loop every call costs microseconds whatever its size
 (on the digits MLP a tensor operation on a few thousand values took about 10 us, a numpy
