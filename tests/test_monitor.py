@@ -53,6 +53,8 @@ def test_stated_quantisation_and_spacing_fallback() -> None:
 def test_fit_trend_and_derived_thresholds() -> None:
     t = np.arange(100, 200)
     fit = fit_trend(t, 3.0 - 0.25 * t)
+    with pytest.raises(InvalidArgumentError, match=r"^steps: need two or more distinct steps"):
+        fit_trend(np.array([3, 3]), np.array([1.0, 2.0]))
     assert fit.slope == pytest.approx(-0.25, rel=1e-12)
     assert fit.level == pytest.approx(3.0 - 0.25 * 199, rel=1e-12)
     th = Thresholds.derive(3e-3)

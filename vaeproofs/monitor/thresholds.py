@@ -111,19 +111,20 @@ class Trend:
 
 
 def fit_trend(steps: np.ndarray, values: np.ndarray) -> Trend:
-    """Least-squares slope and fitted value at the last step (needs two distinct steps)."""
+    """Least-squares slope and fitted value at the largest step (needs two distinct steps):
+    :class:`SlidingFit` over all the pairs at once."""
     t = np.asarray(steps, dtype=np.float64)
     v = np.asarray(values, dtype=np.float64)
-    if t.size < 2 or t.size != v.size:
-        raise InvalidArgumentError("steps", f"need two or more distinct steps with one value each, "
-                                            f"got {t.size} steps and {v.size} values")
-    t_mean, v_mean = float(t.sum()) / t.size, float(v.sum()) / v.size  # = mean(), without its wrapper
-    tc = t - t_mean
-    spread = float(tc @ tc)  # > 0 exactly when two steps differ
-    if not spread > 0:
-        raise InvalidArgumentError("steps", f"need two or more distinct steps, got {t.size} equal ones")
-    slope = float(tc @ (v - v_mean)) / spread
-    return Trend(slope=slope, level=v_mean + slope * (float(t[-1]) - t_mean), steps=int(t.size))
+    if t.ndim != 1 or t.size != v.size:
+        raise InvalidArgumentError("steps", f"need one value per step, got {t.size} steps and "
+                                            f"{v.size} values")
+    fit = SlidingFit(window=2**62)
+    fit.add(t.tolist(), v.tolist())
+    line = fit.fit()
+    if line is None:
+        raise InvalidArgumentError("steps", f"need two or more distinct steps, got {t.size} step(s) "
+                                            f"with {np.unique(t).size} distinct value(s)")
+    return line
 
 
 class SlidingFit:
