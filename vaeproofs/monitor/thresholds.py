@@ -128,8 +128,9 @@ def fit_trend(steps: np.ndarray, values: np.ndarray) -> Trend:
 
 
 class SlidingFit:
-    """The least-squares line of :func:`fit_trend` through the pairs of the last ``window``
-    steps, kept as running sums: each pair costs O(1) as it arrives and as it leaves.
+    """The least-squares line (a :class:`Trend`) through the (step, value) pairs of the last
+    ``window`` steps, kept as running sums: each pair costs O(1) as it arrives and as it
+    leaves.
 
     The sums are of u = t - t0 and w = v - v0 about a reference pair (t0, v0), re-based on
     the oldest kept pair whenever the reference has left the window, so that u stays
