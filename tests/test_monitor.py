@@ -198,6 +198,15 @@ def test_floor_contradictions_and_the_reference_cap() -> None:
     assert not floored.events  # at the floor and under the cap: nothing to say
     floored.update(torch.full((2, 4), math.log(0.9e-3)), objective=torch.tensor([cap + 1.0, 0.0]))
     assert [e.code for e in floored.events] == ["below-floor", "above-cap"]
+    # the smallest variance below the floor sits on pixel 0, constant in the data: the
+    # message names that pixel, not the smallest on a varying one
+    data = np.array([[0.5, 1.0, -1.0], [0.5, -1.0, 1.0]] * 3)
+    on_constant = CollapseMonitor(data, floor=1e-3, noise_variance=NOISE, emit=False, check_every=1)
+    s = torch.full((2, 3), math.log(2e-3))
+    s[1, 0], s[0, 2] = math.log(2e-4), math.log(5e-4)  # both above the noise level 1e-4
+    on_constant.update(s)
+    assert [e.code for e in on_constant.events] == ["below-floor"]
+    assert "at pixel 0 of batch row 1" in on_constant.events[0].message
     assert floored.should_stop and floored.stop_reason.code == "below-floor"
     ref = CollapseMonitor(x, floor=0.0, reference_floor=1e-3, noise_variance=NOISE, emit=False,
                           check_every=1)

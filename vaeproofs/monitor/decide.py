@@ -33,8 +33,8 @@ ROUNDING_EPS = 8
 _EPS = ROUNDING_EPS * float(torch.finfo(torch.float32).eps)
 
 
-def _where(monitor: CollapseMonitor, red: Reduced) -> str:
-    pixel, point, from_index = red.where()
+def _where(monitor: CollapseMonitor, red: Reduced, *, constant: bool = False) -> str:
+    pixel, point, from_index = red.where(constant=constant)
     shape = monitor.limits.shape if monitor.limits is not None else ()
     return where_text(pixel, shape, point, from_index)
 
@@ -55,7 +55,8 @@ def decide(monitor: CollapseMonitor, red: Reduced, steps: list[int], slope: floa
         if "below-floor" not in said and math.isfinite(smallest) and \
                 smallest < math.log(floor) + math.log1p(-eps):
             t = steps[red.min_log_variance.index(smallest)]
-            say(t, "below-floor", f"variance {math.exp(smallest):.3g} at {_where(monitor, red)} is below "
+            where = _where(monitor, red, constant=True)  # the smallest may be on a constant pixel
+            say(t, "below-floor", f"variance {math.exp(smallest):.3g} at {where} is below "
                 f"the static floor {floor:.3g} the audit found", variance=math.exp(smallest), floor=floor)
         cap = monitor.cap_per_point
         if cap is not None and red.max_objective is not None and "above-cap" not in said:

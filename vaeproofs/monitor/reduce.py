@@ -131,12 +131,13 @@ class Reduced:
     window: Tensor
     constant: np.ndarray
 
-    def where(self) -> tuple[int, int | None, bool]:
+    def where(self, *, constant: bool = False) -> tuple[int, int | None, bool]:
         """(pixel, point, whether ``point`` is a training-set index or a batch row) of the
-        window's smallest variance on a varying pixel (nan skipped)."""
+        window's smallest variance on a varying pixel, or on any pixel with ``constant``
+        (nan skipped)."""
         pm = self.pixel_step_min
         b, d = self.window.shape[1:]
-        pv = np.where(self.constant | np.isnan(pm), np.inf, pm)
+        pv = np.where((self.constant & (not constant)) | np.isnan(pm), np.inf, pm)
         step, pixel = divmod(int(pv.argmin()), d)
         column = self.window[step, :, pixel]
         if column.dtype not in (torch.float32, torch.float64):
