@@ -33,8 +33,8 @@ ROUNDING_EPS = 8
 _EPS = ROUNDING_EPS * float(torch.finfo(torch.float32).eps)
 
 
-def _where(monitor: CollapseMonitor, red: Reduced, *, constant: bool = False) -> str:
-    pixel, point, from_index = red.where(constant=constant)
+def _where(monitor: CollapseMonitor, red: Reduced, *, include_constant: bool = False) -> str:
+    pixel, point, from_index = red.where(include_constant=include_constant)
     shape = monitor.limits.shape if monitor.limits is not None else ()
     return where_text(pixel, shape, point, from_index)
 
@@ -55,7 +55,7 @@ def decide(monitor: CollapseMonitor, red: Reduced, steps: list[int], slope: floa
         if "below-floor" not in said and math.isfinite(smallest) and \
                 smallest < math.log(floor) + math.log1p(-eps):
             t = steps[red.min_log_variance.index(smallest)]
-            where = _where(monitor, red, constant=True)  # the smallest may be on a constant pixel
+            where = _where(monitor, red, include_constant=True)  # the smallest may be on a constant pixel
             say(t, "below-floor", f"variance {math.exp(smallest):.3g} at {where} is below "
                 f"the static floor {floor:.3g} the audit found", variance=math.exp(smallest), floor=floor)
         cap = monitor.cap_per_point

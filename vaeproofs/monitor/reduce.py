@@ -131,13 +131,14 @@ class Reduced:
     window: Tensor
     constant: np.ndarray
 
-    def where(self, *, constant: bool = False) -> tuple[int, int | None, bool]:
+    def where(self, *, include_constant: bool = False) -> tuple[int, int | None, bool]:
         """(pixel, point, whether ``point`` is a training-set index or a batch row) of the
-        window's smallest variance on a varying pixel, or on any pixel with ``constant``
+        window's smallest variance on a varying pixel, or on any pixel with ``include_constant``
         (nan skipped)."""
         pm = self.pixel_step_min
         b, d = self.window.shape[1:]
-        pv = np.where((self.constant & (not constant)) | np.isnan(pm), np.inf, pm)
+        skipped = np.isnan(pm) if include_constant else self.constant | np.isnan(pm)
+        pv = np.where(skipped, np.inf, pm)
         step, pixel = divmod(int(pv.argmin()), d)
         column = self.window[step, :, pixel]
         if column.dtype not in (torch.float32, torch.float64):
