@@ -18,7 +18,7 @@ grid (``vaeproofs/presets/onset.toml``; the subset and step counts are printed):
 the step of each monitor event against the step the run passed the floor's cap.
 
 Run ``python -m benchmarks.bench_monitor [--part overhead|onset] [--quick]`` (overhead options:
-``--check-every N``, ``--mlp-only``, ``--repeats N``, default 21); ``--part
+``--check-every N``, ``--mlp-only`` or ``--conv-only``, ``--repeats N``, default 21); ``--part
 onset-collapsing`` and ``--part onset-controls`` split the onset table in two halves that
 can run side by side.
 """
@@ -87,12 +87,15 @@ class ConvVAE(nn.Module):
 
 
 def _loop(model: nn.Module, x: torch.Tensor, monitor: CollapseMonitor | None, hooked: bool,
-          spent: list[float] | None) -> Callable[[int], None]:
+          spent: list[float] | None, keep_every: int | None = None) -> Callable[[int], None]:
     """``steps(k)`` runs k training steps; ``spent`` (when given) gets the CPU time of each
-    ``monitor.update`` call (two clock reads a step, so a timed loop is not a ratio's side)."""
+    ``monitor.update`` call (two clock reads a step, so a timed loop is not a ratio's side);
+    ``keep_every`` (no monitor): keep each step's detached variance and objective, dropped
+    every ``keep_every`` steps, and nothing else."""
     gen = torch.Generator().manual_seed(0)
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     n = x.shape[0]
+    kept: list[tuple[torch.Tensor, torch.Tensor]] = []
 
     def steps(k: int) -> None:
         for _ in range(k):
@@ -104,6 +107,10 @@ def _loop(model: nn.Module, x: torch.Tensor, monitor: CollapseMonitor | None, ho
             opt.zero_grad()
             loss.backward()
             opt.step()
+            if keep_every is not None:
+                kept.append((logvar_x.detach(), elbo.detach()))
+                if len(kept) >= keep_every:
+                    kept.clear()
             if monitor is None:
                 continue
             if spent is None:
@@ -129,8 +136,10 @@ def _median_interval(values: list[float], level: float = 0.95, resamples: int = 
 #: The sides of (g): the ratio's loops (untimed inside), the loop whose update calls are
 #: timed one by one for the monitor's own time, and the forward hook alone (registered by
 #: ``watch``, with the benchmark's selector, but no update calls): what catching the
-#: variance by a hook costs before the monitor does anything.
-SIDES = ("plain", "monitor", "monitor (hook)", "monitor (timed)", "hook alone")
+#: variance by a hook costs before the monitor does anything; and "keep alone", which keeps
+#: each step's detached variance and objective and drops them every ``check_every`` steps:
+#: the least a monitor that reads the values at its checks does each step.
+SIDES = ("plain", "monitor", "monitor (hook)", "monitor (timed)", "hook alone", "keep alone")
 
 
 def overhead(repeats: int = 21, steps: int = 200, check_every: int | None = None,
@@ -143,6 +152,7 @@ def overhead(repeats: int = 21, steps: int = 200, check_every: int | None = None
     x = torch.as_tensor(data, dtype=torch.float32)
     rows: list[dict[str, object]] = []
     every = {} if check_every is None else {"check_every": check_every}
+    default_every = CollapseMonitor().check_every
     for name, make in (("digits MLP", MLPVAE), ("conv VAE", ConvVAE)):
         if name not in models:
             continue
@@ -153,7 +163,7 @@ def overhead(repeats: int = 21, steps: int = 200, check_every: int | None = None
         for side in SIDES:
             model = copy.deepcopy(base)
             monitor = None
-            if side != "plain":
+            if side not in ("plain", "keep alone"):
                 monitor = CollapseMonitor(data, variance="logvar", lr=3e-3, quantization=1 / DIGITS_LEVELS,
                                           emit=False, **every)
                 if side in ("monitor (hook)", "hook alone"):
@@ -162,7 +172,8 @@ def overhead(repeats: int = 21, steps: int = 200, check_every: int | None = None
                     else:
                         monitor.watch(model.decoder, output=lambda out: out[:, 64:])
             sides[side] = _loop(model, x, None if side == "hook alone" else monitor, side == "monitor (hook)",
-                                spent if side == "monitor (timed)" else None)
+                                spent if side == "monitor (timed)" else None,
+                                keep_every=check_every or default_every if side == "keep alone" else None)
         for f in sides.values():
             f(50)  # warm-up
         spent.clear()
@@ -262,7 +273,8 @@ def main(argv: list[str]) -> None:
     quick = "--quick" in argv
     part = argv[argv.index("--part") + 1] if "--part" in argv else "all"
     every = int(argv[argv.index("--check-every") + 1]) if "--check-every" in argv else None
-    models = ("digits MLP",) if "--mlp-only" in argv else ("digits MLP", "conv VAE")
+    models = ("digits MLP",) if "--mlp-only" in argv else ("conv VAE",) if "--conv-only" in argv else \
+        ("digits MLP", "conv VAE")
     if part in ("all", "overhead"):
         repeats = int(argv[argv.index("--repeats") + 1]) if "--repeats" in argv else 5 if quick else 21
         _print_overhead(overhead(repeats=repeats, steps=50 if quick else 200,
